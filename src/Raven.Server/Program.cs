@@ -1,1 +1,6 @@
-var app = WebApplication.CreateBuilder(args).Build(); app.Run();
+using Raven.Server;
+
+RavenServerHost.Build(args).Run();
+
+/// <summary>Entry point (public so functional tests can reference the assembly's host).</summary>
+public partial class Program;

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# The test command: builds the solution once, runs every test project (and Node tests, if any), then prints
+# as its LAST line exactly:  tests: N passed, M failed
+# Exit status is non-zero if anything failed, if a project produced no results file, or if no test ran.
+#
+# Environment:
+#   CONFIGURATION      Release (default) or Debug
+#   RAVEN_ARTIFACTS    build output folder (default: ./artifacts); see Directory.Build.props
+#   TEST_RESULTS_DIR   where .trx files go (default: $RAVEN_ARTIFACTS/test-results)
+#   TEST_FILTER        optional `dotnet test --filter` expression, applied to every project
+#   TEST_PROJECTS      optional space-separated list of test project paths (default: all under tests/)
+set -uo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+CONFIGURATION="${CONFIGURATION:-Release}"
+ARTIFACTS="${RAVEN_ARTIFACTS:-$ROOT/artifacts}"
+RESULTS="${TEST_RESULTS_DIR:-$ARTIFACTS/test-results}"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+export RAVEN_REPO_ROOT="$ROOT"
+
+rm -rf "$RESULTS"
+mkdir -p "$RESULTS"
+
+# Everything that breaks before tests run still ends with the summary line, so CI always sees a verdict.
+abort() {
+  echo "test.sh: $*" >&2
+  echo "tests: 0 passed, 1 failed"
+  exit 1
+}
+
+echo "==> dotnet build Raven.slnx -c $CONFIGURATION"
+dotnet build Raven.slnx -c "$CONFIGURATION" -nologo || abort "build failed"
+
+# The C# tests drive the official socket.io-client through tests/js; install it once here (they re-check under a lock).
+if [ -f tests/js/package-lock.json ]; then
+  if [ ! -f tests/js/node_modules/.package-lock.json ] || [ tests/js/package-lock.json -nt tests/js/node_modules/.package-lock.json ]; then
+    echo "==> npm ci (tests/js)"
+    (cd tests/js && npm ci --no-audit --no-fund --loglevel=error) || abort "npm ci in tests/js failed"
+  fi
+fi
+
+if [ -n "${TEST_PROJECTS:-}" ]; then
+  read -r -a projects <<<"$TEST_PROJECTS"
+else
+  mapfile -t projects < <(grep -l '<IsTestProject>true</IsTestProject>' tests/*/*.csproj | sort)
+fi
+[ "${#projects[@]}" -gt 0 ] || abort "no test projects found"
+
+missing=()
+crashed=()
+for project in "${projects[@]}"; do
+  name="$(basename "$project" .csproj)"
+  echo "==> dotnet test $project"
+  args=(test "$project" -c "$CONFIGURATION" --no-build --nologo
+        --logger "trx;LogFileName=$name.trx" --results-directory "$RESULTS"
+        --blame-hang-timeout 10m --blame-hang-dump-type none)
+  if [ -n "${TEST_FILTER:-}" ]; then
+    args+=(--filter "$TEST_FILTER")
+  fi
+  # The outer timeout is a last resort against a wedged test host; blame-hang normally fires first.
+  timeout --kill-after=30s 25m dotnet "${args[@]}"
+  rc=$?
+  if [ ! -f "$RESULTS/$name.trx" ]; then
+    missing+=("$name")
+  elif [ "$rc" -ne 0 ]; then
+    crashed+=("$name:$rc")
+  fi
+done
+
+# Node's own tests (tests/js/**/*.test.mjs), if there are any.
+js_passed=0
+js_failed=0
+mapfile -t js_tests < <(find tests/js -path tests/js/node_modules -prune -o -name '*.test.mjs' -print 2>/dev/null | sort)
+if [ "${#js_tests[@]}" -gt 0 ]; then
+  echo "==> node --test (${#js_tests[@]} files)"
+  node --test --test-reporter=tap "${js_tests[@]}" | tee "$RESULTS/node-test.tap"
+  js_passed=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$RESULTS/node-test.tap" | tail -1)
+  js_failed=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$RESULTS/node-test.tap" | tail -1)
+  js_passed=${js_passed:-0}
+  js_failed=${js_failed:-1}
+fi
+
+# Sum the trx counters. A project whose run failed without a failed test in its trx (crash, hang) counts as one failure.
+node --input-type=module - "$RESULTS" "$js_passed" "$js_failed" "${missing[*]:-}" "${crashed[*]:-}" <<'JS'
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+
+const [dir, jsPassed, jsFailed, missingArg, crashedArg] = process.argv.slice(2);
+const missing = missingArg ? missingArg.split(" ").filter(Boolean) : [];
+const crashed = crashedArg ? crashedArg.split(" ").filter(Boolean) : [];
+const attr = (s, n) => Number((s.match(new RegExp(`\\b${n}="(\\d+)"`)) ?? [])[1] ?? 0);
+const unescape = (s) => s.replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+
+let passed = Number(jsPassed);
+let failed = Number(jsFailed);
+const lines = [];
+const failedTests = [];
+for (const file of readdirSync(dir).filter((f) => f.endsWith(".trx")).sort()) {
+  const xml = readFileSync(join(dir, file), "utf8");
+  const counters = (xml.match(/<Counters\s([^>]*)\/>/) ?? [])[1] ?? "";
+  const p = attr(counters, "passed");
+  const f = attr(counters, "failed") + attr(counters, "error") + attr(counters, "timeout") + attr(counters, "aborted");
+  const skipped = attr(counters, "notExecuted");
+  const project = file.replace(/\.trx$/, "");
+  let extra = 0;
+  const crash = crashed.find((c) => c.startsWith(project + ":"));
+  if (crash && f === 0) extra = 1;
+  passed += p;
+  failed += f + extra;
+  lines.push(`  ${project}: ${p} passed, ${f} failed${skipped ? `, ${skipped} not executed` : ""}${crash ? ` (exit ${crash.split(":")[1]}${extra ? ", counted as 1 failure" : ""})` : ""}`);
+  for (const m of xml.matchAll(/<UnitTestResult\s[^>]*?testName="([^"]*)"[^>]*?outcome="(Failed|Error|Timeout|Aborted)"/g)) {
+    failedTests.push(`  FAILED ${project}: ${unescape(m[1])}`);
+  }
+}
+for (const project of missing) {
+  failed += 1;
+  lines.push(`  ${project}: no results file (counted as 1 failure)`);
+}
+if (Number(jsPassed) + Number(jsFailed) > 0) lines.push(`  node --test: ${jsPassed} passed, ${jsFailed} failed`);
+console.log("==> summary");
+for (const l of [...lines, ...failedTests]) console.log(l);
+if (passed === 0 && failed === 0) {
+  console.log("  no test ran (counted as 1 failure)");
+  failed = 1;
+}
+console.log(`tests: ${passed} passed, ${failed} failed`);
+process.exitCode = failed > 0 ? 1 : 0;
+JS
+exit $?

@@ -1,0 +1,48 @@
+namespace Raven.Chat;
+
+/// <summary>Settings of the chat backend (storage location and validation limits).</summary>
+public sealed class ChatOptions
+{
+    /// <summary>Folder of the SQLite database file (<c>raven.db</c>); created when missing.</summary>
+    public string DataDirectory { get; set; } = "data";
+
+    /// <summary>Full SQLite connection string; overrides <see cref="DataDirectory"/> when set.</summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>Longest message text accepted, in UTF-16 code units.</summary>
+    public int MaxMessageLength { get; set; } = 5000;
+
+    /// <summary>
+    /// PBKDF2 iterations for new password hashes; null keeps the ASP.NET Core Identity default.
+    /// Existing hashes with fewer iterations are upgraded on the next successful sign-in.
+    /// </summary>
+    public int? PasswordHashIterations { get; set; }
+
+    /// <summary>Seconds a database command waits on a locked database before failing.</summary>
+    public int BusyTimeoutSeconds { get; set; } = 30;
+
+    internal string ResolveConnectionString()
+    {
+        Microsoft.Data.Sqlite.SqliteConnectionStringBuilder builder;
+        if (!string.IsNullOrWhiteSpace(ConnectionString))
+        {
+            builder = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(ConnectionString);
+        }
+        else
+        {
+            string directory = Path.GetFullPath(DataDirectory);
+            Directory.CreateDirectory(directory);
+            builder = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder
+            {
+                DataSource = Path.Combine(directory, "raven.db"),
+                Mode = Microsoft.Data.Sqlite.SqliteOpenMode.ReadWriteCreate,
+                DefaultTimeout = BusyTimeoutSeconds,
+            };
+        }
+
+        // Integrity rules live in the schema, so these are not negotiable even with a custom string.
+        builder.ForeignKeys = true;
+        builder.Pooling = true;
+        return builder.ToString();
+    }
+}

@@ -1,0 +1,203 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Raven.Chat.Internal;
+
+namespace Raven.Chat.Internal.Storage;
+
+/// <summary>
+/// SQLite (Microsoft.Data.Sqlite, bundled e_sqlite3): pooled connection per operation, WAL so readers never
+/// wait for the writer, foreign keys on, and one in-process writer at a time so SQLITE_BUSY is rare
+/// (the command timeout still covers other processes holding the lock).
+/// </summary>
+internal sealed class SqliteStore(string connectionString, ILogger logger) : SqlStore
+{
+    private const int SqliteConstraint = 19;
+    private const int SqliteConstraintUnique = 2067;
+    private const int SqliteConstraintPrimaryKey = 1555;
+
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
+
+    public string ConnectionString { get; } = connectionString;
+
+    public override bool IsUniqueViolation(DbException exception) =>
+        exception is SqliteException { SqliteErrorCode: SqliteConstraint } sqlite
+        && sqlite.SqliteExtendedErrorCode is SqliteConstraintUnique or SqliteConstraintPrimaryKey;
+
+    protected override async ValueTask<DbConnection> OpenAsync(CancellationToken ct)
+    {
+        var connection = new SqliteConnection(ConnectionString);
+        try
+        {
+            await connection.OpenAsync(ct).ConfigureAwait(false);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    protected override async ValueTask<IAsyncDisposable> AcquireWriteLockAsync(CancellationToken ct)
+    {
+        await _writeGate.WaitAsync(ct).ConfigureAwait(false);
+        return new Releaser(_writeGate);
+    }
+
+    protected override async Task MigrateAsync(CancellationToken ct)
+    {
+        await using DbConnection connection = await OpenAsync(ct).ConfigureAwait(false);
+        var session = new DbSession(connection, null, ct);
+        // Persistent per database file: set once, outside any transaction.
+        await session.ExecuteAsync("PRAGMA journal_mode=WAL;").ConfigureAwait(false);
+        await session.ExecuteAsync("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);").ConfigureAwait(false);
+
+        await using var writeLock = await AcquireWriteLockAsync(ct).ConfigureAwait(false);
+        long current = await session.ScalarInt64Async("SELECT MAX(version) FROM schema_version;").ConfigureAwait(false) ?? 0;
+        for (int i = (int)current; i < SqliteSchema.Migrations.Length; i++)
+        {
+            int version = i + 1;
+            await using DbTransaction transaction = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
+            var tx = new DbSession(connection, transaction, ct);
+            // Re-read inside the write transaction: another process may have migrated meanwhile.
+            long now = await tx.ScalarInt64Async("SELECT COALESCE(MAX(version), 0) FROM schema_version;").ConfigureAwait(false) ?? 0;
+            if (now >= version)
+            {
+                continue;
+            }
+
+            await tx.ExecuteAsync(SqliteSchema.Migrations[i]).ConfigureAwait(false);
+            await tx.ExecuteAsync("DELETE FROM schema_version; INSERT INTO schema_version (version) VALUES (@v);", ("@v", version)).ConfigureAwait(false);
+            await transaction.CommitAsync(ct).ConfigureAwait(false);
+            ChatLog.SchemaMigrated(logger, version);
+        }
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        // Pooled connections keep the file (and WAL) open; release them so the file can be moved or deleted.
+        using (var connection = new SqliteConnection(ConnectionString))
+        {
+            SqliteConnection.ClearPool(connection);
+        }
+
+        _writeGate.Dispose();
+        await base.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private sealed class Releaser(SemaphoreSlim gate) : IAsyncDisposable
+    {
+        private int _released;
+
+        public ValueTask DisposeAsync()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                gate.Release();
+            }
+
+            return ValueTask.CompletedTask;
+        }
+    }
+}
+
+/// <summary>
+/// Schema migrations, applied in order; the number applied is kept in <c>schema_version</c>.
+/// Append new entries, never edit shipped ones. Times are unix milliseconds (UTC) in INTEGER columns;
+/// case-insensitive uniqueness uses normalized columns filled by the application, which ports to any database.
+/// </summary>
+internal static class SqliteSchema
+{
+    public static readonly string[] Migrations =
+    [
+        """
+        CREATE TABLE users (
+            id             TEXT    NOT NULL PRIMARY KEY,
+            username       TEXT    NOT NULL,
+            username_key   TEXT    NOT NULL,
+            email          TEXT    NOT NULL,
+            password_hash  TEXT    NOT NULL,
+            avatar         TEXT    NULL,
+            created_at     INTEGER NOT NULL,
+            updated_at     INTEGER NOT NULL
+        );
+        CREATE UNIQUE INDEX ux_users_username_key ON users (username_key);
+        CREATE UNIQUE INDEX ux_users_email ON users (email);
+
+        CREATE TABLE conversations (
+            id               TEXT    NOT NULL PRIMARY KEY,
+            name             TEXT    NOT NULL,
+            type             INTEGER NOT NULL,
+            owner_id         TEXT    NOT NULL REFERENCES users (id),
+            avatar           TEXT    NULL,
+            direct_key       TEXT    NULL,
+            created_at       INTEGER NOT NULL,
+            updated_at       INTEGER NOT NULL,
+            last_activity_at INTEGER NOT NULL,
+            deleted_at       INTEGER NULL
+        );
+        CREATE UNIQUE INDEX ux_conversations_direct_key ON conversations (direct_key)
+            WHERE direct_key IS NOT NULL AND deleted_at IS NULL;
+
+        CREATE TABLE participants (
+            conversation_id TEXT    NOT NULL REFERENCES conversations (id),
+            user_id         TEXT    NOT NULL REFERENCES users (id),
+            joined_at       INTEGER NOT NULL,
+            unread_count    INTEGER NOT NULL DEFAULT 0,
+            last_read_at    INTEGER NULL,
+            PRIMARY KEY (conversation_id, user_id)
+        );
+        CREATE INDEX ix_participants_user ON participants (user_id);
+
+        CREATE TABLE messages (
+            id              TEXT    NOT NULL PRIMARY KEY,
+            conversation_id TEXT    NOT NULL REFERENCES conversations (id),
+            sender_id       TEXT    NOT NULL REFERENCES users (id),
+            text            TEXT    NULL,
+            url             TEXT    NULL,
+            file_name       TEXT    NULL,
+            created_at      INTEGER NOT NULL,
+            updated_at      INTEGER NOT NULL,
+            deleted_at      INTEGER NULL
+        );
+        CREATE INDEX ix_messages_conversation_id ON messages (conversation_id, id);
+
+        CREATE TABLE friend_requests (
+            id           TEXT    NOT NULL PRIMARY KEY,
+            from_user_id TEXT    NOT NULL REFERENCES users (id),
+            to_user_id   TEXT    NOT NULL REFERENCES users (id),
+            pair_key     TEXT    NOT NULL,
+            status       INTEGER NOT NULL,
+            created_at   INTEGER NOT NULL,
+            updated_at   INTEGER NOT NULL
+        );
+        CREATE UNIQUE INDEX ux_friend_requests_pending ON friend_requests (pair_key) WHERE status = 0;
+        CREATE INDEX ix_friend_requests_from ON friend_requests (from_user_id, status);
+        CREATE INDEX ix_friend_requests_to ON friend_requests (to_user_id, status);
+
+        CREATE TABLE friendships (
+            id         TEXT    NOT NULL PRIMARY KEY,
+            user_low   TEXT    NOT NULL REFERENCES users (id),
+            user_high  TEXT    NOT NULL REFERENCES users (id),
+            created_at INTEGER NOT NULL,
+            UNIQUE (user_low, user_high)
+        );
+        CREATE INDEX ix_friendships_high ON friendships (user_high);
+
+        CREATE TABLE refresh_sessions (
+            id         TEXT    NOT NULL PRIMARY KEY,
+            user_id    TEXT    NOT NULL,
+            family_id  TEXT    NOT NULL,
+            token_hash TEXT    NOT NULL,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            rotated_at INTEGER NULL,
+            revoked_at INTEGER NULL
+        );
+        CREATE UNIQUE INDEX ux_refresh_sessions_token_hash ON refresh_sessions (token_hash);
+        CREATE INDEX ix_refresh_sessions_family ON refresh_sessions (family_id);
+        CREATE INDEX ix_refresh_sessions_user ON refresh_sessions (user_id);
+        """,
+    ];
+}

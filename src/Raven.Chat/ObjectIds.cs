@@ -1,0 +1,98 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+
+namespace Raven.Chat;
+
+/// <summary>
+/// MongoDB-style ids: 12 bytes written as 24 lower-case hex characters,
+/// a 4-byte big-endian unix-seconds timestamp, 5 random bytes fixed per process and a 3-byte counter.
+/// </summary>
+/// <remarks>
+/// Ids from one process are strictly increasing (also within one second and when the clock steps back),
+/// so ordinal string order equals creation order; message history pagination relies on that.
+/// </remarks>
+public static class ObjectIds
+{
+    /// <summary>Length of the textual form.</summary>
+    public const int Length = 24;
+
+    private const uint MaxCounter = 0xFFFFFF;
+
+    private static readonly byte[] ProcessRandom = RandomNumberGenerator.GetBytes(5);
+    private static readonly Lock Gate = new();
+    private static uint s_lastSeconds;
+    private static uint s_counter;
+
+    /// <summary>A new id stamped with the current time.</summary>
+    public static string NewId() => NewId(DateTimeOffset.UtcNow);
+
+    /// <summary>A new id stamped with <paramref name="timestamp"/> (or later, to stay strictly increasing).</summary>
+    public static string NewId(DateTimeOffset timestamp)
+    {
+        uint seconds = (uint)Math.Clamp(timestamp.ToUnixTimeSeconds(), 0L, uint.MaxValue);
+        uint counter;
+        lock (Gate)
+        {
+            if (seconds > s_lastSeconds)
+            {
+                s_lastSeconds = seconds;
+                // A random start in the lower half keeps ids unguessable-ish yet leaves 8M ids before a wrap.
+                s_counter = (uint)RandomNumberGenerator.GetInt32(0, (int)(MaxCounter / 2));
+            }
+            else if (s_counter == MaxCounter)
+            {
+                // Counter exhausted within one second (or the clock went back): borrow the next second
+                // rather than wrap, which would break ordering.
+                s_lastSeconds++;
+                s_counter = 0;
+            }
+            else
+            {
+                s_counter++;
+            }
+
+            seconds = s_lastSeconds;
+            counter = s_counter;
+        }
+
+        Span<byte> bytes = stackalloc byte[12];
+        BinaryPrimitives.WriteUInt32BigEndian(bytes, seconds);
+        ProcessRandom.CopyTo(bytes[4..]);
+        bytes[9] = (byte)(counter >> 16);
+        bytes[10] = (byte)(counter >> 8);
+        bytes[11] = (byte)counter;
+        return Convert.ToHexStringLower(bytes);
+    }
+
+    /// <summary>True when <paramref name="value"/> is exactly 24 lower-case hex characters.</summary>
+    public static bool IsValid([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? value)
+    {
+        if (value is null || value.Length != Length)
+        {
+            return false;
+        }
+
+        foreach (char c in value)
+        {
+            if (!char.IsAsciiHexDigitLower(c) && !char.IsAsciiDigit(c))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>The creation time encoded in a valid id (second precision).</summary>
+    /// <exception cref="FormatException">The id is not valid.</exception>
+    public static DateTimeOffset GetTimestamp(string id)
+    {
+        if (!IsValid(id))
+        {
+            throw new FormatException("Not a valid object id.");
+        }
+
+        uint seconds = uint.Parse(id.AsSpan(0, 8), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture);
+        return DateTimeOffset.FromUnixTimeSeconds(seconds);
+    }
+}

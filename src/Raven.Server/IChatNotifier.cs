@@ -1,0 +1,35 @@
+using Raven.Chat;
+
+namespace Raven.Server;
+
+/// <summary>
+/// Tells connected clients about changes made through REST, so a message sent over HTTP reaches sockets exactly
+/// like one sent over Socket.IO. The default does nothing; the realtime layer registers the real one.
+/// </summary>
+public interface IChatNotifier
+{
+    /// <summary>A message was stored (broadcast <c>new_message</c>).</summary>
+    Task MessageCreated(Message message);
+
+    /// <summary>A message was deleted by its sender (broadcast <c>message_deleted</c>).</summary>
+    Task MessageDeleted(Message message);
+}
+
+/// <summary>Who is online right now. The default says nobody; the realtime layer registers the real one.</summary>
+public interface IPresenceService
+{
+    /// <summary>True when the user has at least one connected socket.</summary>
+    bool IsOnline(string userId);
+}
+
+internal sealed class NullChatNotifier : IChatNotifier
+{
+    public Task MessageCreated(Message message) => Task.CompletedTask;
+
+    public Task MessageDeleted(Message message) => Task.CompletedTask;
+}
+
+internal sealed class NullPresenceService : IPresenceService
+{
+    public bool IsOnline(string userId) => false;
+}

@@ -1,0 +1,44 @@
+using System.Buffers;
+using Raven.EngineIO;
+
+namespace Raven.SocketIO.Internal;
+
+/// <summary>The seam: Engine.IO calls this for every session of the Socket.IO endpoint.</summary>
+internal sealed class SocketIOEngineHandler : IEngineIOHandler
+{
+    private static readonly object ClientKey = new();
+    private readonly SocketIOServer _server;
+
+    public SocketIOEngineHandler(SocketIOServer server)
+    {
+        _server = server;
+    }
+
+    public ValueTask OnConnectedAsync(IEngineConnection connection)
+    {
+        connection.Items[ClientKey] = new SocketClient(_server, connection);
+        return default;
+    }
+
+    public ValueTask OnTextAsync(IEngineConnection connection, ReadOnlySequence<byte> utf8)
+    {
+        GetClient(connection)?.OnText(utf8);
+        return default;
+    }
+
+    public ValueTask OnBinaryAsync(IEngineConnection connection, ReadOnlySequence<byte> data)
+    {
+        GetClient(connection)?.OnBinary(data);
+        return default;
+    }
+
+    public ValueTask OnClosedAsync(IEngineConnection connection, string reason)
+    {
+        GetClient(connection)?.OnClosed(reason);
+        connection.Items.Remove(ClientKey);
+        return default;
+    }
+
+    private static SocketClient? GetClient(IEngineConnection connection)
+        => connection.Items.TryGetValue(ClientKey, out var client) ? (SocketClient?)client : null;
+}
