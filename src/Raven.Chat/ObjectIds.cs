@@ -74,7 +74,7 @@ public static class ObjectIds
 
         foreach (char c in value)
         {
-            if (!char.IsAsciiHexDigitLower(c) && !char.IsAsciiDigit(c))
+            if (c is not ((>= '0' and <= '9') or (>= 'a' and <= 'f')))
             {
                 return false;
             }

@@ -80,6 +80,7 @@ public static class RavenServerHostingExtensions
         {
             chat.DataDirectory = options.DataDirectory;
             chat.MaxMessageLength = options.MaxMessageLength;
+            chat.PasswordHashIterations = options.PasswordHashIterations;
         });
         services.AddHostedService<ChatDatabaseInitializer>();
 
@@ -136,6 +137,12 @@ public static class RavenServerHostingExtensions
         app.Services.GetRequiredService<StartupReport>().Log(logger, options, app.Services.GetRequiredService<JwtKeys>());
 
         app.UseExceptionHandler();
+        app.Use((context, next) =>
+        {
+            // JSON and uploads are never to be sniffed into something executable.
+            context.Response.Headers.XContentTypeOptions = "nosniff";
+            return next(context);
+        });
         app.UseStatusCodePages(WriteStatusCodeEnvelopeAsync);
         app.UseRouting();
         if (options.CorsOrigins.Count > 0)

@@ -57,6 +57,13 @@ public sealed class RavenServerOptions
     [ConfigurationKeyName("MAX_MESSAGE_LENGTH")]
     public int MaxMessageLength { get; set; } = 5000;
 
+    /// <summary>
+    /// PBKDF2 iterations for new password hashes; unset keeps the ASP.NET Core Identity default. Lower it only for
+    /// load tests (like BCRYPT_COST=4 for the Node reference server).
+    /// </summary>
+    [ConfigurationKeyName("PASSWORD_HASH_ITERATIONS")]
+    public int? PasswordHashIterations { get; set; }
+
     /// <summary>Requests per window and client IP on sign-up, sign-in, token and refresh; 0 disables the limit.</summary>
     [ConfigurationKeyName("AUTH_RATE_LIMIT")]
     public int AuthRateLimit { get; set; } = 20;
@@ -126,6 +133,11 @@ public sealed class RavenServerOptions
         if (MaxMessageLength is < 1 or > 1_000_000)
         {
             errors.Add("MAX_MESSAGE_LENGTH must be between 1 and 1000000.");
+        }
+
+        if (PasswordHashIterations is < 1 or > 10_000_000)
+        {
+            errors.Add("PASSWORD_HASH_ITERATIONS must be between 1 and 10000000.");
         }
 
         if (AuthRateLimit < 0 || AuthRateLimitWindowSeconds < 1)

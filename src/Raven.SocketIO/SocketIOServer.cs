@@ -29,6 +29,9 @@ public sealed class SocketIOServer
         JsonOptions.Converters.Add(new MemoryAttachmentConverter());
         JsonOptions.MakeReadOnly(populateMissingResolver: true);
         EngineHandler = new SocketIOEngineHandler(this);
+
+        // Like Node, the main namespace always exists.
+        _ = Of("/");
     }
 
     /// <summary>The main namespace <c>/</c>.</summary>

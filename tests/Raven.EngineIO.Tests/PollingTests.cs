@@ -13,8 +13,8 @@ public sealed class PollingTests(ConformanceFixture server) : IClassFixture<Conf
         using var client = new EioClient(server.BaseUrl);
         var (sid, _) = await client.HandshakeAsync();
 
-        Assert.Equal((HttpStatusCode.OK, "ok"), await client.SendAsync(sid, "4test1\x1e4test2\x1e4test3"));
-        Assert.Equal((HttpStatusCode.OK, "4test1\x1e4test2\x1e4test3"), await client.PollAsync(sid));
+        Assert.Equal((HttpStatusCode.OK, "ok"), await client.SendAsync(sid, "4test1\u001e4test2\u001e4test3"));
+        Assert.Equal((HttpStatusCode.OK, "4test1\u001e4test2\u001e4test3"), await client.PollAsync(sid));
     }
 
     [Fact]
@@ -25,8 +25,8 @@ public sealed class PollingTests(ConformanceFixture server) : IClassFixture<Conf
 
         await client.SendAsync(sid, "4hello");
         Assert.Equal((HttpStatusCode.OK, "4hello"), await client.PollAsync(sid));
-        await client.SendAsync(sid, "4€ ünïcødé 🚀\x1e4");
-        Assert.Equal((HttpStatusCode.OK, "4€ ünïcødé 🚀\x1e4"), await client.PollAsync(sid));
+        await client.SendAsync(sid, "4€ ünïcødé 🚀\u001e4");
+        Assert.Equal((HttpStatusCode.OK, "4€ ünïcødé 🚀\u001e4"), await client.PollAsync(sid));
     }
 
     [Fact]
@@ -57,7 +57,7 @@ public sealed class PollingTests(ConformanceFixture server) : IClassFixture<Conf
     [Theory]
     [InlineData("abc")]
     [InlineData("9")]
-    [InlineData("4ok\x1e")] // a trailing separator leaves an empty packet
+    [InlineData("4ok\u001e")] // a trailing separator leaves an empty packet
     [InlineData("bnot base64!")]
     [InlineData("2")] // v4 clients never ping
     public async Task A_malformed_post_destroys_the_session(string body)

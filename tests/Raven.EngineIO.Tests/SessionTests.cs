@@ -38,6 +38,7 @@ public sealed class SessionTests
         var (forced, _) = await client.HandshakeAsync();
         handler.Connection(forced).Close();
         Assert.Equal("forced close", await handler.ClosedReason(forced).WaitAsync(Wait));
+        Assert.Equal((HttpStatusCode.OK, "1"), await client.PollAsync(forced));
         Assert.Equal(HttpStatusCode.BadRequest, (await client.PollAsync(forced)).Status);
 
         var (socket, wsSid, _) = await client.WebSocketHandshakeAsync();
@@ -63,6 +64,16 @@ public sealed class SessionTests
         Assert.True(connection.Closed.IsCancellationRequested);
         Assert.False(connection.IsConnected);
         Assert.False(connection.TrySend([EngineMessage.Text("late")]));
+
+        // No GET waiting at close time: the next GET still collects the queue and the close packet, once.
+        var (idle, _) = await client.HandshakeAsync();
+        var idleConnection = handler.Connection(idle);
+        Assert.True(idleConnection.TrySend([EngineMessage.Text("bye")]));
+        idleConnection.Close();
+        Assert.Equal("forced close", await handler.ClosedReason(idle).WaitAsync(Wait));
+        Assert.Equal(HttpStatusCode.BadRequest, (await client.SendAsync(idle, "4too late")).Status);
+        Assert.Equal((HttpStatusCode.OK, "4bye\u001e1"), await client.PollAsync(idle));
+        Assert.Equal(HttpStatusCode.BadRequest, (await client.PollAsync(idle)).Status);
 
         var (socket, wsSid, _) = await client.WebSocketHandshakeAsync();
         using (socket)
@@ -94,7 +105,7 @@ public sealed class SessionTests
         Assert.False(connection.TrySend([EngineMessage.Text("v1"), EngineMessage.Text("v2")], isVolatile: true));
         Assert.True(connection.IsConnected);
         Assert.True(connection.TrySend([EngineMessage.Text("c")], isVolatile: true));
-        Assert.Equal((HttpStatusCode.OK, "4a\x1e4b\x1ebAQ==\x1e4c"), await client.PollAsync(sid));
+        Assert.Equal((HttpStatusCode.OK, "4a\u001e4b\u001ebAQ==\u001e4c"), await client.PollAsync(sid));
 
         // Draining frees the queue again.
         Assert.True(connection.TrySend([EngineMessage.Text("1"), EngineMessage.Text("2"), EngineMessage.Text("3"), EngineMessage.Text("4")]));
@@ -118,7 +129,7 @@ public sealed class SessionTests
             Assert.True(handler.Connection(polling).TrySend(shared));
             Assert.True(handler.Connection(wsSid).TrySend(shared));
 
-            Assert.Equal((HttpStatusCode.OK, "4news\x1ebCQg="), await client.PollAsync(polling));
+            Assert.Equal((HttpStatusCode.OK, "4news\u001ebCQg="), await client.PollAsync(polling));
             Assert.Equal("4news", (await Ws.ReceiveAsync(socket)).Text);
             Assert.Equal([9, 8], (await Ws.ReceiveAsync(socket)).Data);
         }
@@ -139,7 +150,7 @@ public sealed class SessionTests
         using var client = new EioClient(host.BaseUrl);
         var (sid, _) = await client.HandshakeAsync();
 
-        var posts = Enumerable.Range(0, 10).Select(i => client.SendAsync(sid, $"4m{i}a\x1e4m{i}b")).ToArray();
+        var posts = Enumerable.Range(0, 10).Select(i => client.SendAsync(sid, $"4m{i}a\u001e4m{i}b")).ToArray();
         foreach (var post in await Task.WhenAll(posts))
         {
             Assert.Equal((HttpStatusCode.OK, "ok"), post);
@@ -150,7 +161,7 @@ public sealed class SessionTests
         {
             var (status, body) = await client.PollAsync(sid);
             Assert.Equal(HttpStatusCode.OK, status);
-            received.AddRange(body.Split('\x1e'));
+            received.AddRange(body.Split('\u001e'));
         }
 
         Assert.Equal(20, received.Distinct().Count());
@@ -167,7 +178,7 @@ public sealed class SessionTests
     public async Task Graceful_shutdown_closes_every_session_with_server_shutting_down()
     {
         var handler = new RecordingHandler();
-        var host = await StartAsync(handler, o => o.PingInterval = TimeSpan.FromSeconds(30));
+        await using var host = await StartAsync(handler, o => o.PingInterval = TimeSpan.FromSeconds(30));
         using var client = new EioClient(host.BaseUrl);
         var (polling, _) = await client.HandshakeAsync();
         var (socket, wsSid, _) = await client.WebSocketHandshakeAsync();

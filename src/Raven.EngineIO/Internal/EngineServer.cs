@@ -95,7 +95,7 @@ internal sealed class EngineServer
             return;
         }
 
-        if (session.IsExpired(Stopwatch.GetTimestamp()))
+        if (session.IsConnected && session.IsExpired(Stopwatch.GetTimestamp()))
         {
             // The pong deadline passed even if the heartbeat timer has not run yet: the session is already gone.
             session.Close(EngineCloseReasons.PingTimeout, CloseKind.Abrupt);

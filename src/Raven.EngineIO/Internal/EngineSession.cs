@@ -76,6 +76,9 @@ internal sealed class EngineSession : IEngineConnection
     private WebSocketCloseStatus _closeStatus = WebSocketCloseStatus.NormalClosure;
     private string _transport;
     private bool _connectedRaised;
+    // A graceful close of a polling session with no GET waiting: the next GET still collects the queue and the
+    // close packet (as in Node), so the client learns it was closed rather than seeing a 400 and reconnecting.
+    private bool _drainOnNextPoll;
 
     // Heartbeat: _pingDueAt is the scheduled (not observed) time of the current cycle's ping, so the pong deadline
     // is _pingDueAt + pingTimeout however late a timer callback runs.
@@ -195,10 +198,19 @@ internal sealed class EngineSession : IEngineConnection
             _consumer = null;
             _probeSocket = null;
             _pongSignal = null;
+            _drainOnNextPoll = kind == CloseKind.Graceful && consumer is null && _transport == TransportNames.Polling;
         }
 
         consumer?.TrySetResult(kind == CloseKind.ClientClose ? Wake.Noop : Wake.Closed);
-        _server.Remove(this);
+        if (_drainOnNextPoll)
+        {
+            _ = RemoveLaterAsync(_server.Options.PingInterval + _server.Options.PingTimeout);
+        }
+        else
+        {
+            _server.Remove(this);
+        }
+
         EngineIOLog.SessionClosed(_server.Logger, Id, reason);
         try
         {
@@ -213,6 +225,12 @@ internal sealed class EngineSession : IEngineConnection
         _receiveAbort.CancelAfter(TimeSpan.FromSeconds(3));
         _ = RaiseClosedAsync(reason);
         return true;
+    }
+
+    private async Task RemoveLaterAsync(TimeSpan grace)
+    {
+        await Task.Delay(grace).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        _server.Remove(this);
     }
 
     /// <summary>Raises OnConnected; false if the handler failed (the session is then closed).</summary>
@@ -398,9 +416,16 @@ internal sealed class EngineSession : IEngineConnection
         var frames = Array.Empty<OutFrame>();
         var count = 0;
         var noop = false;
+        var drainAndClose = false;
         lock (_gate)
         {
-            if (_phase is SessionPhase.Closed or SessionPhase.WebSocket)
+            if (_phase == SessionPhase.Closed && _drainOnNextPoll)
+            {
+                _drainOnNextPoll = false;
+                count = TakeAllLocked(out frames);
+                drainAndClose = true;
+            }
+            else if (_phase is SessionPhase.Closed or SessionPhase.WebSocket)
             {
                 // Raced with a close or an upgrade since the lookup.
             }
@@ -435,6 +460,13 @@ internal sealed class EngineSession : IEngineConnection
         if (noop)
         {
             await WriteControlAsync(context, PacketType.Noop);
+            return;
+        }
+
+        if (drainAndClose)
+        {
+            _server.Remove(this);
+            await WritePayloadAsync(context, frames, count, trailingClose: true);
             return;
         }
 
@@ -578,6 +610,12 @@ internal sealed class EngineSession : IEngineConnection
     /// <summary>A polling POST: reads the whole payload, hands its packets to the handler, then answers <c>ok</c>.</summary>
     public async Task PostAsync(HttpContext context)
     {
+        if (!IsConnected)
+        {
+            await _server.RejectAsync(context, EngineError.UnknownSid);
+            return;
+        }
+
         var limit = _server.Options.MaxHttpBufferSize;
         if (context.Request.ContentLength > limit)
         {

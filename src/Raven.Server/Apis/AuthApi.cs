@@ -15,7 +15,7 @@ internal static class AuthApi
 {
     public static void MapAuthApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/v1/auth").WithTags("Auth");
+        var group = app.MapGroup("/api/v1/auth").WithTags("Auth").ProducesErrors(400, 401, 409, 429);
         group.MapPost("/signup", SignupAsync).RequireRateLimiting(RateLimiting.AuthPolicy)
             .WithSummary("Create an account");
         group.MapPost("/signin", SigninAsync).RequireRateLimiting(RateLimiting.AuthPolicy)

@@ -12,7 +12,7 @@ internal static class ConversationsApi
 {
     public static void MapConversationsApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/v1/conversations").WithTags("Conversations").RequireAuthorization();
+        var group = app.MapGroup("/api/v1/conversations").WithTags("Conversations").RequireAuthorization().ProducesErrors(400, 401, 403, 404, 409);
         group.MapGet("/", ListAsync).WithSummary("The caller's conversations, split into direct and group");
         group.MapPost("/", CreateAsync).WithSummary("Create a conversation (a direct one returns the existing DM)");
         group.MapGet("/{id}", GetAsync).WithSummary("A conversation with its members");

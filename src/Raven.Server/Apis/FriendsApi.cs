@@ -12,7 +12,7 @@ internal static class FriendsApi
 {
     public static void MapFriendsApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/v1/friends").WithTags("Friends").RequireAuthorization();
+        var group = app.MapGroup("/api/v1/friends").WithTags("Friends").RequireAuthorization().ProducesErrors(400, 401, 403, 404, 409);
         group.MapGet("/", ListAsync).WithSummary("The caller's friends");
         group.MapGet("/requests", RequestsAsync).WithSummary("Sent and received friend requests");
         group.MapPost("/requests", SendRequestAsync).WithSummary("Send a friend request");

@@ -18,7 +18,7 @@ internal static class UploadsApi
         app.MapPost("/api/v1/upload/presigned-url", Presign).WithTags("Uploads").RequireAuthorization()
             .WithSummary("A presigned PUT URL and the public URL of the file (bare object)");
 
-        var files = app.MapGroup("/uploads").WithTags("Uploads");
+        var files = app.MapGroup("/uploads").WithTags("Uploads").ProducesErrors(403, 404, 409, 413, 415);
         files.MapPut("/{folder}/{file}", PutAsync).WithSummary("Upload the file to a presigned URL");
         files.MapGet("/{folder}/{file}", Get).WithSummary("Download an uploaded file");
     }

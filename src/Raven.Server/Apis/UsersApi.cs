@@ -14,7 +14,7 @@ internal static class UsersApi
 
     public static void MapUsersApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/v1/users").WithTags("Users").RequireAuthorization();
+        var group = app.MapGroup("/api/v1/users").WithTags("Users").RequireAuthorization().ProducesErrors(400, 401, 404);
         group.MapGet("/profile", GetProfileAsync).WithSummary("The caller's profile");
         group.MapPut("/profile", UpdateProfileAsync).WithSummary("Change username, avatar or password (password needs currentPassword)");
         group.MapGet("/search", SearchAsync).WithSummary("Users whose username or email contains the term (bare array, at most 10)");

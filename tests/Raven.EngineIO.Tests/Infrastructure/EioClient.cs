@@ -8,7 +8,7 @@ namespace Raven.EngineIO.Tests.Infrastructure;
 /// <summary>A raw Engine.IO v4 client over HttpClient and ClientWebSocket: no library code of ours on this side.</summary>
 public sealed class EioClient : IDisposable
 {
-    public const char Separator = '\x1e';
+    public const char Separator = '\u001e';
 
     private readonly HttpClient _http;
 

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections.Concurrent;
+using System.Net.WebSockets;
 using Raven.Testing;
 
 namespace Raven.EngineIO.Tests.Infrastructure;
@@ -15,6 +16,45 @@ public sealed class ConformanceFixture : IAsyncLifetime
     {
         var app = ConformanceApp.Build(["--urls", "http://127.0.0.1:0", "--Logging:LogLevel:Default=Warning"]);
         _host = await TestHost.StartAsync(app);
+        await WarmUpAsync();
+    }
+
+    /// <summary>
+    /// Runs every code path once, so that JIT compilation on a busy machine does not eat into the 300/200 ms
+    /// heartbeat budget that the tests (like the checker) work within.
+    /// </summary>
+    private async Task WarmUpAsync()
+    {
+        using var client = new EioClient(BaseUrl);
+        for (var i = 0; i < 3; i++)
+        {
+            try
+            {
+                await WarmUpOnceAsync(client);
+            }
+            catch (Exception ex) when (ex is WebSocketException or Xunit.Sdk.XunitException or OperationCanceledException)
+            {
+                // Cold code can be slow enough for the 500 ms heartbeat budget to run out; that is why we warm up.
+            }
+        }
+    }
+
+    private static async Task WarmUpOnceAsync(EioClient client)
+    {
+        {
+            var (sid, _) = await client.HandshakeAsync();
+            await client.SendAsync(sid, "4warm");
+            await client.PollAsync(sid);
+            using var upgrade = await client.ConnectWebSocketAsync(sid);
+            await Ws.SendTextAsync(upgrade, "2probe");
+            await Ws.ReceiveAsync(upgrade);
+            await client.PollAsync(sid);
+            await Ws.SendTextAsync(upgrade, "5");
+            await Ws.SendTextAsync(upgrade, "4warm");
+            await Ws.ReceiveSkippingPingsAsync(upgrade);
+            await Ws.SendTextAsync(upgrade, "1");
+            await Ws.WaitForCloseAsync(upgrade, TimeSpan.FromSeconds(2));
+        }
     }
 
     public async Task DisposeAsync()
@@ -57,7 +97,7 @@ public sealed class RecordingHandler : IEngineIOHandler
     public async ValueTask OnTextAsync(IEngineConnection connection, ReadOnlySequence<byte> utf8)
     {
         Enter(connection);
-        var text = System.Text.Encoding.UTF8.GetString(utf8);
+        var text = System.Text.Encoding.UTF8.GetString(utf8.ToArray());
         Events.Enqueue($"{connection.Id} text {text}");
         if (OnText is not null)
         {

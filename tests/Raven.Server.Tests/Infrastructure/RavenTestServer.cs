@@ -42,6 +42,8 @@ public sealed class RavenTestServer : IAsyncDisposable
             $"--JWT_SECRET={JwtSecret}",
             "--urls=http://127.0.0.1:0",
             "--Logging:LogLevel:Default=Warning",
+            // Test users need no brute-force resistance; the default PBKDF2 cost dominates test time on 2 cores.
+            "--PASSWORD_HASH_ITERATIONS=1000",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
         {

@@ -53,3 +53,20 @@ internal static class ClientOptions
         _ => throw new ArgumentOutOfRangeException(nameof(transports), transports, "websocket, polling or upgrade"),
     };
 }
+
+/// <summary>Checks on the transport a connected official client ended up with.</summary>
+internal static class TransportAssert
+{
+    /// <summary>
+    /// "websocket" and "polling" must stay on their transport; "upgrade" must complete the polling → WebSocket upgrade.
+    /// </summary>
+    public static async Task UsesExpectedTransportAsync(Raven.Testing.SocketIOTestClient client, string transports)
+    {
+        if (transports == "upgrade")
+        {
+            Assert.Equal("websocket", (await client.WaitForEventAsync("engine:upgrade")).Arg(0).GetString());
+        }
+
+        Assert.Equal(transports == "polling" ? "polling" : "websocket", await client.GetTransportAsync());
+    }
+}

@@ -121,6 +121,7 @@ public sealed class ConformanceAppTests(ConformanceAppFixture fixture) : IClassF
         try
         {
             await client.WaitForConnectAsync();
+            await TransportAssert.UsesExpectedTransportAsync(client, transports);
 
             await client.EmitAsync("message", 1, "2", new { _3 = new[] { true } });
             var back = await client.WaitForEventAsync("message-back");

@@ -20,6 +20,10 @@ internal sealed record FriendRequestRow(FriendRequest Request, string PairKey);
 /// integer booleans/enums and unix-millisecond times) so another <see cref="SqlStore"/> can run it unchanged.
 /// No rules here: <see cref="ChatService"/> decides, these only read and write rows.
 /// </summary>
+/// <remarks>
+/// Cursor pagination compares ids as text, which must be byte order: SQLite's default BINARY collation is;
+/// on PostgreSQL declare the id columns <c>COLLATE "C"</c> in that dialect's schema.
+/// </remarks>
 internal static class ChatQueries
 {
     private const string UserColumns = "u.id, u.username, u.email, u.avatar, u.created_at";
@@ -91,23 +95,9 @@ internal static class ChatQueries
     public static async Task<HashSet<string>> ExistingUserIdsAsync(this DbSession db, IReadOnlyList<string> ids)
     {
         var found = new HashSet<string>(StringComparer.Ordinal);
-        // Chunked to stay far below any dialect's parameter limit.
-        for (int start = 0; start < ids.Count; start += 200)
+        foreach (string id in await db.QueryInAsync("SELECT id FROM users WHERE id IN ({0})", ids, r => r.GetString(0)).ConfigureAwait(false))
         {
-            int count = Math.Min(200, ids.Count - start);
-            var parameters = new (string, object?)[count];
-            var sql = new StringBuilder("SELECT id FROM users WHERE id IN (");
-            for (int i = 0; i < count; i++)
-            {
-                sql.Append(i == 0 ? "@p" : ", @p").Append(i);
-                parameters[i] = ("@p" + i, ids[start + i]);
-            }
-
-            sql.Append(')');
-            foreach (string id in await db.QueryAsync(sql.ToString(), r => r.GetString(0), parameters).ConfigureAwait(false))
-            {
-                found.Add(id);
-            }
+            found.Add(id);
         }
 
         return found;
@@ -238,19 +228,8 @@ internal static class ChatQueries
     public static Task<MessageRow?> FindMessageAsync(this DbSession db, string id) =>
         db.QueryFirstAsync($"SELECT {MessageColumns} FROM {MessageFrom} WHERE m.id = @id", ReadMessage, ("@id", id));
 
-    public static async Task<List<Message>> FindMessagesAsync(this DbSession db, IReadOnlyList<string> ids)
-    {
-        var messages = new List<Message>(ids.Count);
-        foreach (string id in ids)
-        {
-            if (await db.FindMessageAsync(id).ConfigureAwait(false) is { } row)
-            {
-                messages.Add(row.Message);
-            }
-        }
-
-        return messages;
-    }
+    public static Task<List<Message>> FindMessagesAsync(this DbSession db, IReadOnlyList<string> ids) =>
+        db.QueryInAsync($"SELECT {MessageColumns} FROM {MessageFrom} WHERE m.id IN ({{0}})", ids, r => ReadMessage(r).Message);
 
     /// <summary>Visible messages older than <paramref name="before"/> (or the newest), newest first.</summary>
     public static Task<List<Message>> HistoryBeforeAsync(this DbSession db, string conversationId, string? before, int limit) =>
@@ -362,6 +341,30 @@ internal static class ChatQueries
         JOIN users fu ON fu.id = fr.from_user_id
         JOIN users tu ON tu.id = fr.to_user_id
         """;
+
+    /// <summary>Runs <paramref name="sqlFormat"/> with its <c>{0}</c> replaced by a parameter list, in chunks that stay
+    /// far below any dialect's parameter limit.</summary>
+    private static async Task<List<T>> QueryInAsync<T>(this DbSession db, string sqlFormat, IReadOnlyList<string> values, Func<DbDataReader, T> map)
+    {
+        const int Chunk = 200;
+        var results = new List<T>(values.Count);
+        for (int start = 0; start < values.Count; start += Chunk)
+        {
+            int count = Math.Min(Chunk, values.Count - start);
+            var parameters = new (string, object?)[count];
+            var names = new StringBuilder();
+            for (int i = 0; i < count; i++)
+            {
+                names.Append(i == 0 ? "@p" : ", @p").Append(i);
+                parameters[i] = ("@p" + i, values[start + i]);
+            }
+
+            string sql = string.Format(System.Globalization.CultureInfo.InvariantCulture, sqlFormat, names);
+            results.AddRange(await db.QueryAsync(sql, map, parameters).ConfigureAwait(false));
+        }
+
+        return results;
+    }
 
     private static (string Low, string High) Order(string a, string b) => string.CompareOrdinal(a, b) < 0 ? (a, b) : (b, a);
 

@@ -35,12 +35,18 @@ internal abstract class SqlStore : IAsyncDisposable
         }
     }
 
-    /// <summary>Runs <paramref name="work"/> on a connection without a transaction (single-statement reads).</summary>
+    /// <summary>
+    /// Runs <paramref name="work"/> in a read-only transaction, so its several queries see one snapshot
+    /// (a list and its last messages agree) without waiting for writers.
+    /// </summary>
     public async Task<T> ReadAsync<T>(Func<DbSession, Task<T>> work, CancellationToken ct)
     {
         await InitializeAsync(ct).ConfigureAwait(false);
         await using DbConnection connection = await OpenAsync(ct).ConfigureAwait(false);
-        return await work(new DbSession(connection, null, ct)).ConfigureAwait(false);
+        await using DbTransaction transaction = await BeginReadTransactionAsync(connection, ct).ConfigureAwait(false);
+        T result = await work(new DbSession(connection, transaction, ct)).ConfigureAwait(false);
+        await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+        return result;
     }
 
     /// <summary>
@@ -69,6 +75,9 @@ internal abstract class SqlStore : IAsyncDisposable
     /// which gap-free <c>after</c> pagination depends on.
     /// </summary>
     protected abstract ValueTask<IAsyncDisposable> AcquireWriteLockAsync(CancellationToken ct);
+
+    /// <summary>A transaction that takes no write lock (SQLite: deferred; PostgreSQL: REPEATABLE READ, READ ONLY).</summary>
+    protected abstract ValueTask<DbTransaction> BeginReadTransactionAsync(DbConnection connection, CancellationToken ct);
 
     protected abstract Task MigrateAsync(CancellationToken ct);
 

@@ -1,14 +1,13 @@
 using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
-using Raven.Chat.Internal;
 
 namespace Raven.Chat.Internal.Storage;
 
 /// <summary>
 /// SQLite (Microsoft.Data.Sqlite, bundled e_sqlite3): pooled connection per operation, WAL so readers never
 /// wait for the writer, foreign keys on, and one in-process writer at a time so SQLITE_BUSY is rare
-/// (the command timeout still covers other processes holding the lock).
+/// (busy_timeout covers other processes holding the lock).
 /// </summary>
 internal sealed class SqliteStore(string connectionString, ILogger logger) : SqlStore
 {
@@ -17,6 +16,10 @@ internal sealed class SqliteStore(string connectionString, ILogger logger) : Sql
     private const int SqliteConstraintPrimaryKey = 1555;
 
     private readonly SemaphoreSlim _writeGate = new(1, 1);
+
+    // busy_timeout makes SQLite itself wait for another process's write lock (in-process writers queue on _writeGate).
+    private readonly string _connectionPragmas =
+        $"PRAGMA synchronous=NORMAL; PRAGMA busy_timeout={Math.Max(0, new SqliteConnectionStringBuilder(connectionString).DefaultTimeout) * 1000};";
 
     public string ConnectionString { get; } = connectionString;
 
@@ -30,6 +33,14 @@ internal sealed class SqliteStore(string connectionString, ILogger logger) : Sql
         try
         {
             await connection.OpenAsync(ct).ConfigureAwait(false);
+            // Per-connection settings (a pooled connection may be fresh). In WAL mode synchronous=NORMAL skips the fsync
+            // per commit yet stays consistent; only an OS crash or power loss can drop the last few commits.
+            await using (var pragma = connection.CreateCommand())
+            {
+                pragma.CommandText = _connectionPragmas;
+                await pragma.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
+
             return connection;
         }
         catch
@@ -45,6 +56,10 @@ internal sealed class SqliteStore(string connectionString, ILogger logger) : Sql
         return new Releaser(_writeGate);
     }
 
+    // BeginTransaction() would be BEGIN IMMEDIATE (a write lock); deferred takes its WAL snapshot at the first read.
+    protected override ValueTask<DbTransaction> BeginReadTransactionAsync(DbConnection connection, CancellationToken ct) =>
+        ValueTask.FromResult<DbTransaction>(((SqliteConnection)connection).BeginTransaction(deferred: true));
+
     protected override async Task MigrateAsync(CancellationToken ct)
     {
         await using DbConnection connection = await OpenAsync(ct).ConfigureAwait(false);
@@ -55,14 +70,20 @@ internal sealed class SqliteStore(string connectionString, ILogger logger) : Sql
 
         await using var writeLock = await AcquireWriteLockAsync(ct).ConfigureAwait(false);
         long current = await session.ScalarInt64Async("SELECT MAX(version) FROM schema_version;").ConfigureAwait(false) ?? 0;
+        if (current > SqliteSchema.Migrations.Length)
+        {
+            throw new InvalidOperationException(
+                $"The chat database is at schema version {current}, newer than this build understands ({SqliteSchema.Migrations.Length}).");
+        }
+
         for (int i = (int)current; i < SqliteSchema.Migrations.Length; i++)
         {
             int version = i + 1;
             await using DbTransaction transaction = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
             var tx = new DbSession(connection, transaction, ct);
             // Re-read inside the write transaction: another process may have migrated meanwhile.
-            long now = await tx.ScalarInt64Async("SELECT COALESCE(MAX(version), 0) FROM schema_version;").ConfigureAwait(false) ?? 0;
-            if (now >= version)
+            long applied = await tx.ScalarInt64Async("SELECT COALESCE(MAX(version), 0) FROM schema_version;").ConfigureAwait(false) ?? 0;
+            if (applied >= version)
             {
                 continue;
             }

@@ -19,10 +19,19 @@ internal sealed class RavenAuthenticationHandler(
 {
     public const string SchemeName = "Raven";
 
+    private static readonly PathString ApiPrefix = new("/api");
+
     private AccessTokenResult? _result;
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
+        // Only the REST API authenticates per request. Socket.IO authenticates its handshake itself, and its
+        // long-polling requests must not pay a token validation and a user lookup each.
+        if (!Request.Path.StartsWithSegments(ApiPrefix))
+        {
+            return AuthenticateResult.NoResult();
+        }
+
         var token = AccessTokenReader.FromRequest(Request);
         if (token is null)
         {

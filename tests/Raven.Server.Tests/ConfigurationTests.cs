@@ -1,0 +1,83 @@
+using System.Net;
+using Raven.Server.Tests.Infrastructure;
+using Raven.Testing;
+
+namespace Raven.Server.Tests;
+
+public sealed class ConfigurationTests
+{
+    private static string TempDir() => Path.Combine(Path.GetTempPath(), "raven-rest-tests", Guid.NewGuid().ToString("N"));
+
+    [Fact]
+    public void Production_without_JWT_SECRET_fails_with_a_clear_message()
+    {
+        var ex = Assert.Throws<InvalidOperationException>(() => RavenServerHost.Build(["--environment=Production", $"--DATA_DIR={TempDir()}"]));
+        Assert.Contains("JWT_SECRET is required", ex.Message);
+    }
+
+    [Fact]
+    public void Unsupported_or_invalid_settings_fail_start_up_listing_every_problem()
+    {
+        var ex = Assert.Throws<InvalidOperationException>(() => RavenServerHost.Build(
+        [
+            "--environment=Production", "--JWT_SECRET=s3cr3t-value-never-shown", $"--DATA_DIR={TempDir()}",
+            "--DATABASE_URL=postgres://localhost/raven", "--CORS_ORIGIN=*", "--ACCESS_TOKEN_MINUTES=0",
+        ]));
+        Assert.Contains("DATABASE_URL", ex.Message);
+        Assert.Contains("not supported yet", ex.Message);
+        Assert.Contains("CORS_ORIGIN", ex.Message);
+        Assert.Contains("ACCESS_TOKEN_MINUTES", ex.Message);
+        Assert.DoesNotContain("s3cr3t", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Development_generates_a_secret_once_and_keeps_it_under_DATA_DIR()
+    {
+        var dir = TempDir();
+        try
+        {
+            await using (var first = RavenServerHost.Build(["--environment=Development", $"--DATA_DIR={dir}", "--Logging:LogLevel:Default=Warning"]))
+            {
+            }
+
+            var secretFile = Path.Combine(dir, "jwt-secret");
+            var secret = await File.ReadAllTextAsync(secretFile);
+            Assert.True(secret.Length >= 32);
+            if (!OperatingSystem.IsWindows())
+            {
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(secretFile));
+            }
+
+            await using (var second = RavenServerHost.Build(["--environment=Development", $"--DATA_DIR={dir}", "--Logging:LogLevel:Default=Warning"]))
+            {
+            }
+
+            Assert.Equal(secret, await File.ReadAllTextAsync(secretFile));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task PORT_is_used_when_no_urls_are_given_and_tokens_of_the_same_secret_carry_over_restarts()
+    {
+        var dir = TempDir();
+        var port = FreePort.Get();
+        var app = RavenServerHost.Build(["--environment=Testing", $"--DATA_DIR={dir}", "--JWT_SECRET=dev", $"--PORT={port}", "--Logging:LogLevel:Default=Warning"]);
+        try
+        {
+            await app.StartAsync();
+            using var client = new ApiClient($"http://127.0.0.1:{port}");
+            var health = await client.GetAsync("/healthz");
+            Assert.Equal(HttpStatusCode.OK, health.Status);
+        }
+        finally
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}

@@ -1,0 +1,182 @@
+using System.Net;
+using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using Raven.Server.Tests.Infrastructure;
+
+namespace Raven.Server.Tests;
+
+/// <summary>A server with CORS, a low auth rate limit (loopback included), a small upload limit and a controllable clock.</summary>
+public sealed class ConfiguredFixture : IAsyncLifetime
+{
+    public const string Origin = "http://127.0.0.1:3001";
+
+    public ManualTimeProvider Clock { get; } = new();
+
+    public RavenTestServer Server { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Server = await RavenTestServer.StartAsync(
+        new Dictionary<string, string>
+        {
+            ["CORS_ORIGIN"] = $"{Origin}, http://localhost:3001",
+            ["AUTH_RATE_LIMIT"] = "3",
+            ["AUTH_RATE_LIMIT_WINDOW_SECONDS"] = "60",
+            ["AUTH_RATE_LIMIT_LOOPBACK"] = "true",
+            ["UPLOAD_MAX_BYTES"] = "1024",
+        },
+        b => b.Services.AddSingleton<TimeProvider>(Clock));
+
+    public async Task DisposeAsync() => await Server.DisposeAsync();
+}
+
+public sealed class HostingTests(ConfiguredFixture fixture) : IClassFixture<ConfiguredFixture>
+{
+    private RavenTestServer Server => fixture.Server;
+
+    [Fact]
+    public async Task Cors_preflight_allows_the_configured_origin_with_credentials_only()
+    {
+        using var client = new ApiClient(Server.BaseUrl, useCookies: false);
+        var preflight = new HttpRequestMessage(HttpMethod.Options, "/api/v1/auth/signin");
+        preflight.Headers.Add("Origin", ConfiguredFixture.Origin);
+        preflight.Headers.Add("Access-Control-Request-Method", "POST");
+        preflight.Headers.Add("Access-Control-Request-Headers", "content-type");
+        var ok = await client.SendAsync(preflight);
+        Assert.True(ok.Status is HttpStatusCode.NoContent or HttpStatusCode.OK, ok.Status.ToString());
+        Assert.Equal(ConfiguredFixture.Origin, Header(ok, "Access-Control-Allow-Origin"));
+        Assert.Equal("true", Header(ok, "Access-Control-Allow-Credentials"));
+        Assert.Contains("POST", Header(ok, "Access-Control-Allow-Methods"));
+        Assert.Contains("content-type", Header(ok, "Access-Control-Allow-Headers")!.ToLowerInvariant());
+
+        var foreign = new HttpRequestMessage(HttpMethod.Options, "/api/v1/auth/signin");
+        foreign.Headers.Add("Origin", "http://evil.example");
+        foreign.Headers.Add("Access-Control-Request-Method", "POST");
+        var refused = await client.SendAsync(foreign);
+        Assert.Null(Header(refused, "Access-Control-Allow-Origin"));
+
+        // Simple requests carry the headers too (and the socket endpoint shares the same middleware).
+        var get = new HttpRequestMessage(HttpMethod.Get, "/healthz");
+        get.Headers.Add("Origin", "http://localhost:3001");
+        var simple = await client.SendAsync(get);
+        Assert.Equal("http://localhost:3001", Header(simple, "Access-Control-Allow-Origin"));
+        Assert.Equal("true", Header(simple, "Access-Control-Allow-Credentials"));
+    }
+
+    [Fact]
+    public async Task Auth_endpoints_are_rate_limited_per_ip_with_429_and_retry_after()
+    {
+        using var client = Server.NewClient();
+        ApiResponse? last = null;
+        for (var i = 0; i < 4; i++)
+        {
+            last = await client.PostAsync("/api/v1/auth/token", new { email = "nobody-rl@example.com", password = "whatever1" });
+            if (i < 3)
+            {
+                Assert.Equal(HttpStatusCode.Unauthorized, last.Status);
+            }
+        }
+
+        last!.AssertError(HttpStatusCode.TooManyRequests, "RATE_LIMITED");
+        var retryAfter = int.Parse(Header(last, "Retry-After")!, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(retryAfter, 1, 60);
+        Assert.Equal(retryAfter, last.Body.GetProperty("retryAfter").GetInt32());
+
+        // Only the credential endpoints are limited.
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/healthz")).Status);
+    }
+
+    [Fact]
+    public async Task Upload_presign_put_and_get_round_trip()
+    {
+        var user = await NewUserWithoutRateLimitAsync();
+        var presign = await user.PostAsync("/api/v1/upload/presigned-url", new { filename = "cat picture.PNG", contentType = "image/png", folder = "../Avatars!" });
+        Assert.Equal(HttpStatusCode.OK, presign.Status);
+        var uploadUrl = presign.Body.GetProperty("uploadUrl").GetString()!;
+        var publicUrl = presign.Body.GetProperty("publicUrl").GetString()!;
+        var key = presign.Body.GetProperty("key").GetString()!;
+        Assert.Matches("^avatars/[0-9a-f]{24}\\.png$", key);
+        Assert.StartsWith(Server.BaseUrl + "/uploads/" + key + "?expires=", uploadUrl);
+        Assert.Equal(Server.BaseUrl + "/uploads/" + key, publicUrl);
+
+        var bytes = Encoding.ASCII.GetBytes("\x89PNG fake image bytes");
+        var put = await Put(uploadUrl, bytes, "image/png");
+        Assert.Equal(HttpStatusCode.OK, put.Status);
+
+        using var http = new HttpClient();
+        using var get = await http.GetAsync(publicUrl);
+        Assert.Equal(HttpStatusCode.OK, get.StatusCode);
+        Assert.Equal("image/png", get.Content.Headers.ContentType!.MediaType);
+        Assert.Equal("nosniff", get.Headers.GetValues("X-Content-Type-Options").Single());
+        Assert.Equal(bytes, await get.Content.ReadAsByteArrayAsync());
+
+        // A key is single-use.
+        (await Put(uploadUrl, bytes, "image/png")).AssertError(HttpStatusCode.Conflict);
+    }
+
+    [Fact]
+    public async Task Upload_refuses_bad_signature_expired_url_wrong_type_and_oversized_bodies()
+    {
+        var user = await NewUserWithoutRateLimitAsync();
+        (await user.PostAsync("/api/v1/upload/presigned-url", new { filename = "x.html", contentType = "text/html", folder = "f" }))
+            .AssertError(HttpStatusCode.UnsupportedMediaType);
+        (await user.PostAsync("/api/v1/upload/presigned-url", new { filename = "x.svg", contentType = "image/svg+xml", folder = "f" }))
+            .AssertError(HttpStatusCode.UnsupportedMediaType);
+        (await user.PostAsync("/api/v1/upload/presigned-url", new { folder = "f" })).AssertError(HttpStatusCode.BadRequest);
+        using (var anonymous = Server.NewClient())
+        {
+            (await anonymous.PostAsync("/api/v1/upload/presigned-url", new { filename = "a.txt", contentType = "text/plain" })).AssertError(HttpStatusCode.Unauthorized);
+        }
+
+        async Task<string> Presign(string contentType = "text/plain") =>
+            (await user.PostAsync("/api/v1/upload/presigned-url", new { filename = "notes.txt", contentType, folder = "docs" })).Body.GetProperty("uploadUrl").GetString()!;
+
+        var small = Encoding.UTF8.GetBytes("hello");
+        var url = await Presign();
+        var tampered = url[..^3] + (url[^3] == 'A' ? "BBB" : "AAA");
+        (await Put(tampered, small, "text/plain")).AssertError(HttpStatusCode.Forbidden, "INVALID_SIGNATURE");
+        (await Put(url.Split('?')[0], small, "text/plain")).AssertError(HttpStatusCode.Forbidden);
+        (await Put(url, small, "application/pdf")).AssertError(HttpStatusCode.UnsupportedMediaType);
+        (await Put(url, new byte[1025], "text/plain")).AssertError(HttpStatusCode.RequestEntityTooLarge);
+        Assert.Equal(HttpStatusCode.OK, (await Put(url, new byte[1024], "text/plain")).Status);
+
+        var later = await Presign();
+        fixture.Clock.Advance(TimeSpan.FromMinutes(11));
+        (await Put(later, small, "text/plain")).AssertError(HttpStatusCode.Forbidden, "URL_EXPIRED");
+    }
+
+    [Fact]
+    public async Task Upload_paths_cannot_escape_the_uploads_folder()
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(Server.BaseUrl) };
+        foreach (var path in new[] { "/uploads/..%2F..%2Fraven.db", "/uploads/docs/..%2F..%2Fjwt-secret", "/uploads/docs/0123456789abcdef01234567.db", "/uploads/x/y" })
+        {
+            using var response = await http.GetAsync(path);
+            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        }
+    }
+
+    private async Task<ApiClient> NewUserWithoutRateLimitAsync()
+    {
+        // Sign-up/sign-in are rate limited on this server; a token minted with the secret avoids spending the budget.
+        var chat = Server.Services.GetRequiredService<Raven.Chat.IChatService>();
+        var name = "up" + Guid.NewGuid().ToString("N")[..8];
+        var user = await chat.RegisterAsync(name, $"{name}@example.com", "Passw0rd!");
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        return new ApiClient(Server.BaseUrl, useCookies: false)
+        {
+            Bearer = RavenTestServer.SignJwt(new { userId = user.Id, username = user.Username, iat = now, exp = now + 600 }),
+        };
+    }
+
+    private static async Task<ApiResponse> Put(string url, byte[] body, string contentType)
+    {
+        using var client = new ApiClient(new Uri(url).GetLeftPart(UriPartial.Authority), useCookies: false);
+        var request = new HttpRequestMessage(HttpMethod.Put, url) { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(contentType);
+        return await client.SendAsync(request);
+    }
+
+    private static string? Header(ApiResponse response, string name) =>
+        response.Raw.Headers.TryGetValues(name, out var values) || response.Raw.Content.Headers.TryGetValues(name, out values)
+            ? string.Join(",", values)
+            : null;
+}

@@ -1,0 +1,83 @@
+using System.Net;
+using System.Text;
+using Raven.Server.Tests.Infrastructure;
+
+namespace Raven.Server.Tests;
+
+public sealed class PlatformTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+{
+    private RavenTestServer Server => fixture.Server;
+
+    [Fact]
+    public async Task Healthz_reports_ok_after_checking_the_database()
+    {
+        using var client = Server.NewClient();
+        var health = await client.GetAsync("/healthz");
+        Assert.Equal(HttpStatusCode.OK, health.Status);
+        Assert.Equal("ok", health.Body.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task OpenApi_document_and_docs_page_are_served()
+    {
+        using var client = Server.NewClient();
+        var doc = await client.GetAsync("/openapi/v1.json");
+        Assert.Equal(HttpStatusCode.OK, doc.Status);
+        var paths = doc.Body.GetProperty("paths");
+        Assert.True(paths.TryGetProperty("/api/v1/auth/signin", out _));
+        Assert.True(paths.TryGetProperty("/api/v1/messages/conversation/{id}", out _));
+
+        using var http = new HttpClient { BaseAddress = new Uri(Server.BaseUrl) };
+        using var docs = await http.GetAsync("/docs");
+        var html = await docs.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, docs.StatusCode);
+        Assert.Contains("<html", html, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Theory]
+    [InlineData("{\"email\":")]
+    [InlineData("not json at all")]
+    [InlineData("[1,2,3]")]
+    public async Task Malformed_json_is_a_400_envelope_without_internals(string body)
+    {
+        using var client = Server.NewClient();
+        var response = await client.SendAsync(new HttpRequestMessage(HttpMethod.Post, "/api/v1/auth/signin")
+        {
+            Content = new StringContent(body, Encoding.UTF8, "application/json"),
+        });
+        response.AssertError(HttpStatusCode.BadRequest);
+        var text = response.Body.ToString();
+        Assert.DoesNotContain("   at ", text);
+        Assert.DoesNotContain("Exception", text);
+    }
+
+    [Fact]
+    public async Task Missing_body_and_wrong_content_type_are_client_errors()
+    {
+        using var client = Server.NewClient();
+        (await client.SendAsync(new HttpRequestMessage(HttpMethod.Post, "/api/v1/auth/signup"))).AssertError(HttpStatusCode.BadRequest);
+        var form = await client.SendAsync(new HttpRequestMessage(HttpMethod.Post, "/api/v1/auth/signup")
+        {
+            Content = new StringContent("a=b", Encoding.UTF8, "application/x-www-form-urlencoded"),
+        });
+        Assert.True(form.Status is HttpStatusCode.BadRequest or HttpStatusCode.UnsupportedMediaType, form.Status.ToString());
+        Assert.False(form.Body.GetProperty("success").GetBoolean());
+    }
+
+    [Fact]
+    public async Task Unknown_api_routes_and_methods_get_the_error_envelope()
+    {
+        var user = await Server.NewUserAsync();
+        (await user.Client.GetAsync("/api/v1/nothing-here")).AssertError(HttpStatusCode.NotFound);
+        (await user.Client.PostAsync("/api/v1/auth/me")).AssertError(HttpStatusCode.MethodNotAllowed);
+    }
+
+    [Fact]
+    public async Task Oversized_json_bodies_are_rejected()
+    {
+        using var client = Server.NewClient();
+        var huge = new string('a', 2 * 1024 * 1024);
+        var response = await client.PostAsync("/api/v1/auth/signup", new { username = huge, email = "x@example.com", password = "Passw0rd" });
+        response.AssertError(HttpStatusCode.RequestEntityTooLarge);
+    }
+}
