@@ -21,15 +21,3 @@ public interface IPresenceService
     /// <summary>True when the user has at least one connected socket.</summary>
     bool IsOnline(string userId);
 }
-
-internal sealed class NullChatNotifier : IChatNotifier
-{
-    public Task MessageCreated(Message message) => Task.CompletedTask;
-
-    public Task MessageDeleted(Message message) => Task.CompletedTask;
-}
-
-internal sealed class NullPresenceService : IPresenceService
-{
-    public bool IsOnline(string userId) => false;
-}

@@ -7,7 +7,6 @@ using Raven.Server.Auth;
 using Raven.Server.Auth.Internal;
 using Raven.Server.Internal;
 using Raven.Server.Realtime;
-using Raven.Server.Uploads;
 using Scalar.AspNetCore;
 
 namespace Raven.Server;
@@ -44,12 +43,9 @@ public static class RavenServerHostingExtensions
         ArgumentNullException.ThrowIfNull(builder);
         var options = builder.Configuration.Get<RavenServerOptions>() ?? new RavenServerOptions();
         var errors = options.Validate().ToList();
-        var (secret, generatedSecretPath, secretError) = errors.Count == 0
-            ? JwtSecretResolver.Resolve(options, builder.Environment)
-            : (null, null, null);
-        if (secretError is not null)
+        if (JwtSecretResolver.MissingSecretError(options, builder.Environment) is { } missingSecret)
         {
-            errors.Add(secretError);
+            errors.Add(missingSecret);
         }
 
         if (errors.Count > 0)
@@ -57,6 +53,8 @@ public static class RavenServerHostingExtensions
             throw new InvalidOperationException("Invalid Raven configuration:" + string.Concat(errors.Select(e => Environment.NewLine + " - " + e)));
         }
 
+        // Only now, with a valid configuration, may a Development secret be generated and written.
+        var (secret, generatedSecretPath) = JwtSecretResolver.Resolve(options);
         options.JwtSecret = secret;
         options.DataDirectory = Path.GetFullPath(options.DataDirectory);
         var services = builder.Services;
@@ -84,7 +82,7 @@ public static class RavenServerHostingExtensions
         });
         services.AddHostedService<ChatDatabaseInitializer>();
 
-        var keys = new JwtKeys(secret!);
+        var keys = new JwtKeys(secret);
         services.AddSingleton(keys);
         services.AddSingleton(sp => new AccessTokenValidator(keys, sp.GetRequiredService<IChatService>()));
         services.AddSingleton<AccessTokenIssuer>();
@@ -192,40 +190,4 @@ public static class RavenServerHostingExtensions
         };
         return ApiErrors.WriteAsync(http, status, error, message);
     }
-}
-
-/// <summary>Facts found while building that are logged once the logger exists.</summary>
-internal sealed class StartupReport(string? generatedSecretPath)
-{
-    public void Log(ILogger logger, RavenServerOptions options, JwtKeys keys)
-    {
-        ServerLog.DataDirectory(logger, options.DataDirectory);
-        if (generatedSecretPath is not null)
-        {
-            ServerLog.GeneratedJwtSecret(logger, generatedSecretPath);
-        }
-
-        if (keys.IsWeak)
-        {
-            ServerLog.WeakJwtSecret(logger);
-        }
-
-        if (options.CorsOrigins.Count > 0)
-        {
-            ServerLog.CorsOrigins(logger, string.Join(", ", options.CorsOrigins));
-        }
-
-        if (!string.IsNullOrEmpty(options.RedisUrl))
-        {
-            ServerLog.RedisNotSupported(logger);
-        }
-    }
-}
-
-/// <summary>Creates or migrates the database before the server accepts requests, so a broken DATA_DIR fails start-up.</summary>
-internal sealed class ChatDatabaseInitializer(ChatDatabase database) : IHostedService
-{
-    public Task StartAsync(CancellationToken cancellationToken) => database.InitializeAsync(cancellationToken);
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

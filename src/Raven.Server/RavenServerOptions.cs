@@ -41,9 +41,9 @@ public sealed class RavenServerOptions
     [ConfigurationKeyName("CORS_ORIGIN")]
     public string? CorsOrigin { get; set; }
 
-    /// <summary>Who receives <c>new_message</c> (room or participants).</summary>
+    /// <summary>Who receives <c>new_message</c>: the conversation room (default, the seed) or every online participant.</summary>
     [ConfigurationKeyName("MESSAGE_SCOPE")]
-    public MessageScope MessageScope { get; set; } = MessageScope.Participants;
+    public MessageScope MessageScope { get; set; } = MessageScope.Room;
 
     /// <summary>Lifetime of an access token (JWT and cookie), in minutes.</summary>
     [ConfigurationKeyName("ACCESS_TOKEN_MINUTES")]

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Raven.EngineIO;
 
 namespace Raven.SocketIO;
@@ -17,6 +18,7 @@ public static class SocketIOEndpointRouteBuilderExtensions
         ArgumentNullException.ThrowIfNull(endpoints);
         var server = endpoints.ServiceProvider.GetService<SocketIOServer>()
             ?? throw new InvalidOperationException("Call builder.Services.AddSocketIO() before MapSocketIO().");
+        endpoints.ServiceProvider.GetService<IHostApplicationLifetime>()?.ApplicationStopping.Register(server.CloseAdapters);
         return endpoints.MapEngineIO(pattern, server.EngineHandler, server.Options.ApplyTo);
     }
 }

@@ -183,6 +183,27 @@ public sealed class SocketIOServer
         return false;
     }
 
+    /// <summary>Lets every adapter release its resources (subscriptions, connections) when the host stops.</summary>
+    internal void CloseAdapters()
+    {
+        foreach (var nsp in _namespaces.Values)
+        {
+            _ = CloseAdapterAsync(nsp.Adapter);
+        }
+    }
+
+    private async Task CloseAdapterAsync(Adapter.SocketIOAdapter adapter)
+    {
+        try
+        {
+            await adapter.CloseAsync();
+        }
+        catch (Exception ex)
+        {
+            SocketIOLog.AdapterCloseFailed(Logger, adapter.Namespace.Name, ex);
+        }
+    }
+
     private SocketNamespace AddParent(string description, Func<string, SocketHandshake, bool> matcher)
     {
         var parent = new SocketNamespace(this, description, parent: null, matcher);

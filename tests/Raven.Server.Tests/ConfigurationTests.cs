@@ -23,6 +23,10 @@ public sealed class ConfigurationTests
             "--environment=Production", "--JWT_SECRET=s3cr3t-value-never-shown", $"--DATA_DIR={TempDir()}",
             "--DATABASE_URL=postgres://localhost/raven", "--CORS_ORIGIN=*", "--ACCESS_TOKEN_MINUTES=0",
         ]));
+        var both = Assert.Throws<InvalidOperationException>(() => RavenServerHost.Build(
+            ["--environment=Production", $"--DATA_DIR={TempDir()}", "--MAX_MESSAGE_LENGTH=0"]));
+        Assert.Contains("JWT_SECRET is required", both.Message);
+        Assert.Contains("MAX_MESSAGE_LENGTH", both.Message);
         Assert.Contains("DATABASE_URL", ex.Message);
         Assert.Contains("not supported yet", ex.Message);
         Assert.Contains("CORS_ORIGIN", ex.Message);

@@ -14,6 +14,7 @@ public sealed class PlatformTests(ServerFixture fixture) : IClassFixture<ServerF
         using var client = Server.NewClient();
         var health = await client.GetAsync("/healthz");
         Assert.Equal(HttpStatusCode.OK, health.Status);
+        Assert.Equal("nosniff", health.Raw.Headers.GetValues("X-Content-Type-Options").Single());
         Assert.Equal("ok", health.Body.GetProperty("status").GetString());
     }
 
@@ -26,6 +27,10 @@ public sealed class PlatformTests(ServerFixture fixture) : IClassFixture<ServerF
         var paths = doc.Body.GetProperty("paths");
         Assert.True(paths.TryGetProperty("/api/v1/auth/signin", out _));
         Assert.True(paths.TryGetProperty("/api/v1/messages/conversation/{id}", out _));
+        // Error responses are documented with the envelope.
+        var me = paths.GetProperty("/api/v1/auth/me").GetProperty("get").GetProperty("responses");
+        Assert.True(me.TryGetProperty("401", out _));
+        Assert.True(me.TryGetProperty("200", out _));
 
         using var http = new HttpClient { BaseAddress = new Uri(Server.BaseUrl) };
         using var docs = await http.GetAsync("/docs");

@@ -199,10 +199,79 @@ public class BroadcastTests
         Assert.Equal("payload", await received.Task.WaitAsync(TimeSpan.FromSeconds(5)));
     }
 
+    [Fact]
+    public async Task AckResponsesSurviveTheTripThroughARemoteAdapter()
+    {
+        TestAdapter? adapter = null;
+        var io = new TestIO(o => o.AdapterFactory = nsp => adapter = new TestAdapter(nsp));
+        var (c, sid) = await io.ConnectAsync();
+        var pending = io.Server.Sockets.Sockets[sid].EmitWithAckAsync("q", [], TimeSpan.FromSeconds(5));
+        var sent = await c.ReceiveAsync();
+        await c.SendAsync($"61-{sent[1..sent.IndexOf('[')]}[\"text\",{{\"_placeholder\":true,\"num\":0}}]");
+        await c.SendBinaryAsync(9, 9);
+        var answer = await pending;
+
+        var copy = adapter!.RoundTrip(answer);
+        Assert.NotNull(copy);
+        Assert.Equal("text", copy.Get<string>(0));
+        Assert.Equal(new byte[] { 9, 9 }, copy.Get<byte[]>(1));
+    }
+
+    [Fact]
+    public async Task ConcurrentBroadcastsJoinsAndDisconnectsDoNotCorruptRooms()
+    {
+        var io = new TestIO();
+        var clients = new List<InMemoryConnection>();
+        for (var i = 0; i < 20; i++)
+        {
+            var (c, sid) = await io.ConnectAsync();
+            io.Server.Sockets.Sockets[sid].Join("r");
+            clients.Add(c);
+        }
+
+        var broadcasters = Enumerable.Range(0, 4).Select(_ => Task.Run(() =>
+        {
+            for (var i = 0; i < 300; i++)
+            {
+                io.Server.To("r").Emit("tick", i);
+            }
+        }));
+        var churn = Task.Run(async () =>
+        {
+            for (var i = 0; i < 30; i++)
+            {
+                var (c, sid) = await io.ConnectAsync();
+                io.Server.Sockets.Sockets[sid].Join("r");
+                await c.CloseAsync("transport close");
+            }
+        });
+        await Task.WhenAll([.. broadcasters, churn]);
+        await TestIO.WaitUntilAsync(() => io.Server.Sockets.Adapter.GetRoomMembers("r").Count == 20);
+        Assert.All(clients, c => Assert.Equal(1 + 1200, c.SentUnits.Count));
+    }
+
+    [Fact]
+    public async Task LargePacketsGrowThePooledBuffer()
+    {
+        var io = new TestIO();
+        var (c, sid) = await io.ConnectAsync();
+        var big = new string('x', 300_000);
+        io.Server.Sockets.Sockets[sid].Emit("big", big, new { nested = big });
+        Assert.Equal("2[\"big\",\"" + big + "\",{\"nested\":\"" + big + "\"}]", await c.ReceiveAsync());
+        io.Server.Emit("small");
+        Assert.Equal("2[\"small\"]", await c.ReceiveAsync());
+    }
+
     /// <summary>Loops server-side emits back, the way a remote adapter delivers another node's.</summary>
     private sealed class TestAdapter(SocketNamespace nsp) : Adapter.LocalAdapter(nsp)
     {
         public string? LastServerSideEmit { get; private set; }
+
+        public SocketIOArguments? RoundTrip(SocketIOArguments args)
+        {
+            var encoded = EncodeAckResponse(5, args);
+            return DecodeAckResponse(new Adapter.EncodedPacket(encoded.Text.ToArray(), encoded.Attachments.Select(a => (ReadOnlyMemory<byte>)a.ToArray()).ToArray()));
+        }
 
         public override Task ServerSideEmitAsync(Adapter.EncodedPacket packet)
         {

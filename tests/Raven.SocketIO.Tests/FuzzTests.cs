@@ -40,9 +40,10 @@ public class FuzzTests
             for (var round = 0; round < 300; round++)
             {
                 var connection = await io.OpenAsync();
-                for (var i = 0; i < 20 && connection.IsConnected; i++)
+                var packets = random.Next(1, 4);
+                for (var i = 0; i < packets && connection.IsConnected; i++)
                 {
-                    if (random.Next(6) == 0)
+                    if (random.Next(12) == 0)
                     {
                         var bytes = new byte[random.Next(0, 8)];
                         random.NextBytes(bytes);
@@ -78,6 +79,8 @@ public class FuzzTests
         }
     }
 
+    private const string Alphabet = "[]{}\",:0123456789-/_\\ux\u00ff";
+
     private static byte[] Mutate(Random random)
     {
         var bytes = Encoding.UTF8.GetBytes(Seeds[random.Next(Seeds.Length)]).ToList();
@@ -91,7 +94,7 @@ public class FuzzTests
                     bytes.RemoveAt(at);
                     break;
                 case 1:
-                    bytes.Insert(at, (byte)"[]{}\",:0123456789-/_\\ux\u00ff"[random.Next(26)]);
+                    bytes.Insert(at, (byte)Alphabet[random.Next(Alphabet.Length)]);
                     break;
                 case 2:
                     bytes[at] = (byte)random.Next(256);

@@ -312,6 +312,40 @@ public class SocketTests
     }
 
     [Fact]
+    public async Task EventsWaitForAnAsyncConnectionHandlerToRegisterHandlers()
+    {
+        var io = new TestIO();
+        io.Server.OnConnection(async s =>
+        {
+            await Task.Delay(50);
+            s.On("early", _ => { s.Emit("handled"); });
+        });
+        var connection = await io.OpenAsync();
+        await connection.SendAsync("0");
+        await connection.SendAsync("2[\"early\"]");
+        Assert.StartsWith("0{\"sid\":", await connection.ReceiveAsync());
+        Assert.Equal("2[\"handled\"]", await connection.ReceiveAsync());
+    }
+
+    [Fact]
+    public async Task SocketVolatileAndTimeoutOperatorsTargetOnlyThatSocket()
+    {
+        var io = new TestIO();
+        var (c1, sid1) = await io.ConnectAsync();
+        var (c2, _) = await io.ConnectAsync();
+        var socket = io.Server.Sockets.Sockets[sid1];
+        socket.Volatile.Emit("v");
+        Assert.Equal("2[\"v\"]", await c1.ReceiveAsync());
+        Assert.True(c1.SentUnits[^1].IsVolatile);
+
+        var pending = socket.Timeout(TimeSpan.FromSeconds(5)).EmitWithAckAsync("q");
+        var sent = await c1.ReceiveAsync();
+        await c1.SendAsync($"3{sent[1..sent.IndexOf('[')]}[1]");
+        Assert.Equal(1, Assert.Single(await pending).Get<int>(0));
+        Assert.True(await c2.NothingWithinAsync(50));
+    }
+
+    [Fact]
     public async Task ItemsAndDataArePerSocket()
     {
         var io = new TestIO();

@@ -259,7 +259,15 @@ public sealed class NodeDriver : IAsyncDisposable
             {
                 if (line.Length > 0)
                 {
-                    Dispatch(line);
+                    try
+                    {
+                        Dispatch(line);
+                    }
+                    catch (Exception e) when (e is InvalidOperationException or KeyNotFoundException or FormatException)
+                    {
+                        // A malformed line must not stop the loop: every later result would then be lost.
+                        OnStderr($"[unreadable line: {e.Message}] {line}");
+                    }
                 }
             }
         }

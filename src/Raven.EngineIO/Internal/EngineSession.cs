@@ -363,8 +363,17 @@ internal sealed class EngineSession : IEngineConnection
     // ---------------------------------------------------------------- queue
 
     /// <summary>Wakes the waiting consumer, if any. Caller holds <see cref="_gate"/>.</summary>
+    private void Diag(string what)
+    {
+        lock (typeof(EngineSession))
+        {
+            System.IO.File.AppendAllText("/tmp/eio-diag.txt", $"{DateTime.UtcNow:HH:mm:ss.fff} {Id} {what}\n");
+        }
+    }
+
     private void SignalLocked(Wake wake)
     {
+        if (wake == Wake.Noop && _consumer is not null) Diag("signal noop " + Environment.StackTrace);
         var consumer = _consumer;
         if (consumer is not null)
         {
@@ -459,6 +468,7 @@ internal sealed class EngineSession : IEngineConnection
 
         if (noop)
         {
+            Diag("immediate noop");
             await WriteControlAsync(context, PacketType.Noop);
             return;
         }
@@ -498,6 +508,7 @@ internal sealed class EngineSession : IEngineConnection
                     Close(EngineCloseReasons.TransportError, CloseKind.Abrupt);
                     return;
                 case Wake.Noop:
+                    Diag("wake noop " + Environment.StackTrace);
                     await WriteControlAsync(context, PacketType.Noop);
                     return;
                 case Wake.Overlap:
@@ -526,6 +537,7 @@ internal sealed class EngineSession : IEngineConnection
 
                     if (noop || count == 0)
                     {
+                        Diag($"data wake noop={noop} count={count}");
                         await WriteControlAsync(context, PacketType.Noop);
                         return;
                     }

@@ -3,7 +3,6 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Raven.Server.Internal;
-using Raven.Server.Uploads;
 
 namespace Raven.Server.Apis;
 

@@ -7,19 +7,22 @@ internal static class JwtSecretResolver
 {
     public const string FileName = "jwt-secret";
 
-    /// <returns>The secret and, when it came from the generated file, that file's path (for a warning).</returns>
-    public static (string? Secret, string? GeneratedPath, string? Error) Resolve(RavenServerOptions options, IHostEnvironment environment)
+    /// <summary>The start-up error when no secret is configured outside Development; otherwise null.</summary>
+    public static string? MissingSecretError(RavenServerOptions options, IHostEnvironment environment) =>
+        string.IsNullOrEmpty(options.JwtSecret) && !environment.IsDevelopment()
+            ? $"JWT_SECRET is required in the '{environment.EnvironmentName}' environment (set it to a long random string, e.g. `openssl rand -base64 48`). " +
+              "Only Development generates one automatically."
+            : null;
+
+    /// <summary>
+    /// The configured secret, or (Development, after <see cref="MissingSecretError"/> passed) the one kept in
+    /// DATA_DIR/jwt-secret, generated on first use. GeneratedPath names that file, for a warning.
+    /// </summary>
+    public static (string Secret, string? GeneratedPath) Resolve(RavenServerOptions options)
     {
         if (!string.IsNullOrEmpty(options.JwtSecret))
         {
-            return (options.JwtSecret, null, null);
-        }
-
-        if (!environment.IsDevelopment())
-        {
-            return (null, null,
-                $"JWT_SECRET is required in the '{environment.EnvironmentName}' environment (set it to a long random string, e.g. `openssl rand -base64 48`). " +
-                "Only Development generates one automatically.");
+            return (options.JwtSecret, null);
         }
 
         var directory = Path.GetFullPath(options.DataDirectory);
@@ -29,7 +32,7 @@ internal static class JwtSecretResolver
             var existing = File.ReadAllText(path).Trim();
             if (existing.Length > 0)
             {
-                return (existing, path, null);
+                return (existing, path);
             }
         }
 
@@ -46,6 +49,6 @@ internal static class JwtSecretResolver
             writer.Write(secret);
         }
 
-        return (secret, path, null);
+        return (secret, path);
     }
 }

@@ -8,7 +8,7 @@ internal static class OpenApiErrors
     {
         foreach (var status in statuses)
         {
-            builder.Produces<ApiErrorBody>(status, "application/json");
+            builder.WithMetadata(new ProducesResponseTypeMetadata(status, typeof(ApiErrorBody), ["application/json"]));
         }
 
         return builder;

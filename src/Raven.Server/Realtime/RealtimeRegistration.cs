@@ -1,13 +1,39 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Raven.Server.Realtime.Internal;
+using Raven.SocketIO;
+
 namespace Raven.Server.Realtime;
 
-/// <summary>Hook for the Socket.IO layer (services and the /socket.io endpoint); filled in by the realtime handlers.</summary>
+/// <summary>Registers the Socket.IO layer (services and the <c>/socket.io/</c> endpoint) of the chat server.</summary>
 internal static class RealtimeRegistration
 {
     public static void AddRealtime(this WebApplicationBuilder builder)
     {
+        var services = builder.Services;
+        services.AddSocketIO(io =>
+        {
+            // The standard socket.io settings, spelled out because clients and the bench rely on them.
+            io.PingInterval = TimeSpan.FromMilliseconds(25000);
+            io.PingTimeout = TimeSpan.FromMilliseconds(20000);
+            io.MaxHttpBufferSize = 1_000_000;
+            // CORS comes from the app's CORS middleware (the REST policy from CORS_ORIGIN), which runs for
+            // /socket.io/ too; enabling Engine.IO's own as well would send the headers twice.
+        });
+
+        // TryAdd: a test or a multi-node deployment may have registered its own before the server's registrations.
+        services.TryAddSingleton<IPresenceTracker, InMemoryPresenceTracker>();
+        services.TryAddSingleton<IPresenceService, TrackerPresenceService>();
+        services.TryAddSingleton<SocketChatNotifier>();
+        services.TryAddSingleton<IChatNotifier>(sp => sp.GetRequiredService<SocketChatNotifier>());
+        services.TryAddSingleton<ChatSocketHandlers>();
     }
 
     public static void MapRealtime(this WebApplication app)
     {
+        var io = app.Services.GetRequiredService<SocketIOServer>();
+        var handlers = app.Services.GetRequiredService<ChatSocketHandlers>();
+        io.Use(handlers.AuthenticateAsync);
+        io.OnConnection(handlers.OnConnectedAsync);
+        app.MapSocketIO("/socket.io");
     }
 }

@@ -66,6 +66,32 @@ public abstract class SocketIOAdapter
     /// <summary>How many servers share this adapter (1 for <see cref="LocalAdapter"/>).</summary>
     public abstract Task<int> ServerCountAsync();
 
+    /// <summary>
+    /// Encodes acknowledgement arguments as an ACK packet of this namespace, so a remote adapter can ship an
+    /// answer received on this server back to the server that broadcast with acks.
+    /// </summary>
+    protected EncodedPacket EncodeAckResponse(long ackId, SocketIOArguments arguments)
+        => SocketPacketWriter.EncodeAck(Namespace.Name, ackId, arguments.ToArray(), Namespace.Server.JsonOptions);
+
+    /// <summary>Decodes an ACK packet made by <see cref="EncodeAckResponse"/> on another server; null if it is not one.</summary>
+    protected SocketIOArguments? DecodeAckResponse(EncodedPacket packet)
+    {
+        if (!SocketPacketParser.TryParse(new ReadOnlySequence<byte>(packet.Text), out var parsed)
+            || parsed.Type is not (SocketPacketType.Ack or SocketPacketType.BinaryAck)
+            || parsed.AttachmentCount != packet.Attachments.Count)
+        {
+            return null;
+        }
+
+        for (var i = 0; i < packet.Attachments.Count; i++)
+        {
+            parsed.Attachments[i] = packet.Attachments[i];
+        }
+
+        parsed.ReceivedAttachments = parsed.AttachmentCount;
+        return new SocketIOArguments(parsed, Namespace.Server.JsonOptions);
+    }
+
     /// <summary>Delivers an event that another server sent with <c>ServerSideEmit</c> to this namespace's handlers.</summary>
     /// <returns>False if the bytes are not a valid EVENT packet.</returns>
     protected bool DispatchServerSideEvent(EncodedPacket packet)

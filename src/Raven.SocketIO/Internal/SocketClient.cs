@@ -218,6 +218,13 @@ internal sealed class SocketClient
 
         Interlocked.Exchange(ref _connectTimer, null)?.Dispose();
         nsp.Add(socket);
+        if (!Connection.IsConnected)
+        {
+            // The session closed while middleware ran, possibly after OnClosed looked for sockets to close.
+            CloseSocket(socket, DisconnectReasons.TransportClose);
+            return;
+        }
+
         Connection.TrySend(SocketPacketWriter.EncodeConnect(nsp.Name, socket.Id).Messages);
         SocketIOLog.SocketConnected(_server.Logger, socket.Id, nsp.Name);
         await nsp.RunConnectionHandlersAsync(socket);

@@ -19,6 +19,9 @@ internal static partial class SocketIOLog
     [LoggerMessage(5, LogLevel.Error, "Socket.IO adapter of namespace '{Namespace}' failed to initialize.")]
     public static partial void AdapterInitFailed(ILogger logger, string @namespace, Exception exception);
 
+    [LoggerMessage(8, LogLevel.Error, "Socket.IO adapter of namespace '{Namespace}' failed to close.")]
+    public static partial void AdapterCloseFailed(ILogger logger, string @namespace, Exception exception);
+
     [LoggerMessage(6, LogLevel.Debug, "Socket {SocketId} connected to namespace '{Namespace}'.")]
     public static partial void SocketConnected(ILogger logger, string socketId, string @namespace);
 

@@ -119,13 +119,21 @@ internal static class SocketPacketParser
             return false;
         }
 
+        // The reader does not validate UTF-8 inside strings it is not asked to decode; re-emitted raw
+        // arguments must not carry invalid text to other clients.
+        var payload = json.ToArray();
+        if (!System.Text.Unicode.Utf8.IsValid(payload))
+        {
+            return false;
+        }
+
         packet = new SocketPacket
         {
             Type = type,
             Namespace = nsp,
             AckId = ackId,
             AttachmentCount = attachments,
-            Payload = json.ToArray(),
+            Payload = payload,
             EventName = eventName,
             Args = args,
             Placeholders = placeholders,
@@ -214,6 +222,11 @@ internal static class SocketPacketParser
         }
         catch (JsonException)
         {
+            return false;
+        }
+        catch (InvalidOperationException)
+        {
+            // GetString on a string that is not valid UTF-8.
             return false;
         }
 

@@ -99,6 +99,35 @@ public sealed class DisconnectTests
     }
 
     [Theory]
+    [MemberData(nameof(ClientOptions.Transports), MemberType = typeof(ClientOptions))]
+    public async Task Server_shutdown_is_transport_close(string transports)
+    {
+        var serverReasons = new AsyncCollector<string>();
+        var app = await SocketIOTestApp.StartAsync(io => io.OnConnection(socket =>
+            socket.OnDisconnected((_, reason) =>
+            {
+                serverReasons.Add(reason);
+                return Task.CompletedTask;
+            })));
+        await using var node = await NodeDriver.StartAsync();
+        try
+        {
+            var client = await node.ConnectAsync(app.Url, ClientOptions.For(transports));
+            await client.WaitForConnectAsync();
+            await TransportAssert.UsesExpectedTransportAsync(client, transports);
+
+            // The server closes its sessions on the way down (a close packet), so the client learns why at once.
+            await app.StopAsync();
+            Assert.Equal("transport close", await client.WaitForDisconnectAsync());
+            Assert.Equal(DisconnectReasons.ServerShuttingDown, await serverReasons.WaitAsync());
+        }
+        finally
+        {
+            await app.DisposeAsync();
+        }
+    }
+
+    [Theory]
     [InlineData("websocket")]
     [InlineData("polling")]
     public async Task Client_reconnects_after_the_server_restarts_on_the_same_port(string transports)

@@ -154,6 +154,24 @@ public sealed class NodeDriverTests
     }
 
     [Fact]
+    public async Task External_process_output_is_captured_and_stop_kills_it_by_pid()
+    {
+        await using var process = ExternalProcess.Start(
+            "node",
+            ["-e", "console.log('listening on ' + process.env.RAVEN_PROBE); setInterval(() => {}, 1000);"],
+            environment: new Dictionary<string, string?> { ["RAVEN_PROBE"] = "probe-42" });
+
+        var line = await process.WaitForOutputAsync(l => l.StartsWith("listening", StringComparison.Ordinal), TimeSpan.FromSeconds(20));
+        Assert.Equal("listening on probe-42", line);
+        Assert.False(process.HasExited);
+
+        await process.StopAsync();
+        Assert.True(process.HasExited);
+        var error = await Assert.ThrowsAsync<TimeoutException>(() => process.WaitForOutputAsync(l => l == "never", TimeSpan.FromSeconds(5)));
+        Assert.Contains("exited", error.Message);
+    }
+
+    [Fact]
     public async Task Dispose_ends_the_node_process()
     {
         var node = await NodeDriver.StartAsync();

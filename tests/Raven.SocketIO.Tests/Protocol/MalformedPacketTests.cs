@@ -58,6 +58,14 @@ public class MalformedPacketTests
         }
     }
 
+    [Theory]
+    [InlineData(new byte[] { (byte)'2', (byte)'[', (byte)'"', 0xC9, (byte)'"', (byte)']' })]
+    [InlineData(new byte[] { (byte)'2', (byte)'[', (byte)'"', (byte)'a', (byte)'"', (byte)',', (byte)'"', 0xFF, (byte)'"', (byte)']' })]
+    public void InvalidUtf8InThePayloadIsRejected(byte[] wire)
+    {
+        Assert.False(SocketPacketParser.TryParse(Segments.Create(wire), out _));
+    }
+
     [Fact]
     public void NamespaceWithInvalidUtf8IsRejected()
     {

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 using Raven.Chat;
 using Raven.Server.Auth.Internal;
 
-namespace Raven.Server.Uploads;
+namespace Raven.Server.Internal;
 
 /// <summary>
 /// Files under DATA_DIR/uploads, addressed by keys <c>folder/objectid.ext</c> that only this class generates, and

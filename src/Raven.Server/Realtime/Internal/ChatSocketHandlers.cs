@@ -1,0 +1,356 @@
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using Raven.Chat;
+using Raven.Server.Auth;
+using Raven.Server.Internal;
+using Raven.SocketIO;
+
+namespace Raven.Server.Realtime.Internal;
+
+/// <summary>
+/// The chat's Socket.IO side: the handshake authentication middleware, the per-socket event handlers
+/// (join/leave/send/heartbeat) and presence announcements.
+/// </summary>
+/// <remarks>
+/// Replies: without an acknowledgement callback, failures are <c>error</c> events as in the seed. With one, the
+/// outcome goes only to the callback (<c>{ok:true,data}</c> or <c>{ok:false,error:{code,message}}</c>) and no
+/// <c>error</c> event is emitted, so a client never handles one failure twice. Success events that other parts of a
+/// client listen to (<c>joined_conversation</c>, <c>left_conversation</c>, <c>new_message</c>) are sent either way.
+/// </remarks>
+internal sealed class ChatSocketHandlers(
+    SocketIOServer io,
+    AccessTokenValidator tokens,
+    IChatService chat,
+    IPresenceTracker presence,
+    SocketChatNotifier notifier,
+    IOptions<RavenServerOptions> options,
+    TimeProvider time,
+    ILogger<ChatSocketHandlers> logger)
+{
+    private readonly IReadOnlyList<string> _corsOrigins = options.Value.CorsOrigins;
+
+    /// <summary>Namespace middleware: token from <c>auth.token</c>, else the <c>accessToken</c> cookie, else a Bearer header.</summary>
+    public async Task AuthenticateAsync(SocketIOSocket socket, Func<Task> next)
+    {
+        var (token, preset) = FindToken(socket);
+        var result = preset ?? await tokens.ValidateAsync(token);
+        if (!result.Success)
+        {
+            var code = result.ErrorCode ?? RealtimeEvents.InvalidToken;
+            RealtimeLog.ConnectRefused(logger, socket.Id, code);
+            // The client's err.message is the bare code (what the seed's handlers switch on); data has the details.
+            throw new ConnectErrorException(code, new ErrorPayload(code, result.ErrorMessage ?? code, null));
+        }
+
+        socket.Data = new SocketUser(result.UserId!, result.Username ?? string.Empty, result.Email);
+        await next();
+    }
+
+    /// <summary>Connection handler: user room, event handlers, presence.</summary>
+    public async Task OnConnectedAsync(SocketIOSocket socket)
+    {
+        if (socket.Data is not SocketUser user)
+        {
+            socket.Disconnect();
+            return;
+        }
+
+        socket.Join(RealtimeRooms.User(user.UserId));
+        socket.On(RealtimeEvents.JoinConversation, e => GuardAsync(e, RealtimeEvents.JoinFailed, JoinAsync));
+        socket.On(RealtimeEvents.LeaveConversation, e => GuardAsync(e, RealtimeEvents.LeaveFailed, LeaveAsync));
+        socket.On(RealtimeEvents.SendMessage, e => GuardAsync(e, RealtimeEvents.SendMessageFailed, SendAsync));
+        socket.On(RealtimeEvents.Heartbeat, e => GuardAsync(e, RealtimeEvents.InternalError, HeartbeatAsync));
+        socket.OnDisconnected(OnDisconnectedAsync);
+
+        var first = await presence.SocketConnectedAsync(user.UserId, socket.Id, time.GetUtcNow());
+        RealtimeLog.SocketConnected(logger, socket.Id, user.UserId, first);
+        if (first)
+        {
+            await AnnounceAsync(user.UserId, online: true);
+        }
+    }
+
+    private async Task OnDisconnectedAsync(SocketIOSocket socket, string reason)
+    {
+        if (socket.Data is not SocketUser user)
+        {
+            return;
+        }
+
+        var last = await presence.SocketDisconnectedAsync(user.UserId, socket.Id, time.GetUtcNow());
+        RealtimeLog.SocketDisconnected(logger, socket.Id, user.UserId, reason, last);
+        if (last)
+        {
+            await AnnounceAsync(user.UserId, online: false);
+        }
+    }
+
+    private async Task JoinAsync(SocketIOEvent e, SocketUser user)
+    {
+        var payload = ClientPayload.Read(e);
+        if (!TryGetConversationId(payload, out var conversationId, out var problem))
+        {
+            Fail(e, RealtimeEvents.JoinFailed, "Failed to join conversation", problem);
+            return;
+        }
+
+        try
+        {
+            await chat.EnsureParticipantAsync(user.UserId, conversationId);
+        }
+        catch (ChatException ex)
+        {
+            if (ex.Kind == ChatErrorKind.PermissionDenied)
+            {
+                Fail(e, RealtimeEvents.PermissionDenied, "You are not a participant of this conversation", ex.Message);
+            }
+            else
+            {
+                Fail(e, RealtimeEvents.JoinFailed, "Failed to join conversation", ex.Message);
+            }
+
+            return;
+        }
+
+        var socket = e.Socket;
+        var room = RealtimeRooms.Conversation(conversationId);
+        var alreadyIn = socket.Rooms.Contains(room);
+        socket.Join(room);
+        var joined = new MembershipPayload(conversationId, user.UserId, user.Username);
+        socket.Emit(RealtimeEvents.JoinedConversation, joined);
+        if (!alreadyIn)
+        {
+            socket.To(room).Emit(RealtimeEvents.UserJoined, joined);
+        }
+
+        e.Ack(AckPayload.Success(joined));
+    }
+
+    private Task LeaveAsync(SocketIOEvent e, SocketUser user)
+    {
+        var payload = ClientPayload.Read(e);
+        if (!TryGetConversationId(payload, out var conversationId, out var problem))
+        {
+            Fail(e, RealtimeEvents.LeaveFailed, "Failed to leave conversation", problem);
+            return Task.CompletedTask;
+        }
+
+        var socket = e.Socket;
+        var room = RealtimeRooms.Conversation(conversationId);
+        var wasIn = socket.Rooms.Contains(room);
+        socket.Leave(room);
+        var left = new MembershipPayload(conversationId, user.UserId, user.Username);
+        // The web client waits for left_conversation before joining the next conversation, so it always comes.
+        socket.Emit(RealtimeEvents.LeftConversation, left);
+        if (wasIn)
+        {
+            // Only a socket that was admitted to the room may tell its members it left.
+            socket.To(room).Emit(RealtimeEvents.UserLeft, left);
+        }
+
+        e.Ack(AckPayload.Success(left));
+        return Task.CompletedTask;
+    }
+
+    private async Task SendAsync(SocketIOEvent e, SocketUser user)
+    {
+        const string Failed = "Failed to send message";
+        var payload = ClientPayload.Read(e);
+        if (!TryGetConversationId(payload, out var conversationId, out var problem))
+        {
+            Fail(e, RealtimeEvents.SendMessageFailed, Failed, problem);
+            return;
+        }
+
+        var typeProblem = BadContentField(payload.Text, "text") ?? BadContentField(payload.Url, "url") ?? BadContentField(payload.FileName, "fileName");
+        if (typeProblem is not null)
+        {
+            Fail(e, RealtimeEvents.SendMessageFailed, Failed, typeProblem);
+            return;
+        }
+
+        Message message;
+        try
+        {
+            // The service validates content (at least one of text/url/fileName, MAX_MESSAGE_LENGTH) and membership,
+            // and the message is stored before anyone hears of it.
+            message = await chat.SendMessageAsync(user.UserId, conversationId, new NewMessage(payload.Text.Value, payload.Url.Value, payload.FileName.Value));
+        }
+        catch (ChatException ex)
+        {
+            if (ex.Kind == ChatErrorKind.PermissionDenied)
+            {
+                Fail(e, RealtimeEvents.PermissionDenied, "You are not a participant of this conversation", ex.Message);
+            }
+            else
+            {
+                Fail(e, RealtimeEvents.SendMessageFailed, Failed, ex.Message);
+            }
+
+            return;
+        }
+
+        await notifier.MessageCreatedAsync(message, e.Socket.Id);
+        e.Ack(AckPayload.Success(NewMessagePayload.From(message)));
+    }
+
+    private async Task HeartbeatAsync(SocketIOEvent e, SocketUser user)
+    {
+        // The payload ({timestamp}) is informational only; the server's clock decides last-seen.
+        var now = time.GetUtcNow();
+        await presence.TouchAsync(user.UserId, now);
+        e.Ack(AckPayload.Success(new HeartbeatPayload(user.UserId, "online", UtcDateTimeOffsetConverter.ToIso(now))));
+    }
+
+    private async Task AnnounceAsync(string userId, bool online)
+    {
+        try
+        {
+            var contacts = await chat.GetContactIdsAsync(userId);
+            // A quick reconnect or close may have overtaken the lookup above; announce only what is still true.
+            if (contacts.Count == 0 || presence.IsOnline(userId) != online)
+            {
+                return;
+            }
+
+            var rooms = new string[contacts.Count];
+            for (var i = 0; i < rooms.Length; i++)
+            {
+                rooms[i] = RealtimeRooms.User(contacts[i]);
+            }
+
+            var status = new StatusPayload(userId, online ? "online" : "offline", UtcDateTimeOffsetConverter.ToIso(time.GetUtcNow()));
+            io.To(rooms).Emit(RealtimeEvents.FriendStatusChanged, status);
+        }
+        catch (Exception ex)
+        {
+            RealtimeLog.PresenceBroadcastFailed(logger, userId, ex);
+        }
+    }
+
+    private async Task GuardAsync(SocketIOEvent e, string failureCode, Func<SocketIOEvent, SocketUser, Task> handler)
+    {
+        if (e.Socket.Data is not SocketUser user)
+        {
+            return;
+        }
+
+        try
+        {
+            await handler(e, user);
+        }
+        catch (Exception ex)
+        {
+            // Unexpected (e.g. the database is down): the client still gets an answer, never a silent drop.
+            RealtimeLog.HandlerFailed(logger, e.Name, e.Socket.Id, ex);
+            Fail(e, failureCode, "The server could not handle the request", null);
+        }
+    }
+
+    private static void Fail(SocketIOEvent e, string code, string message, string? details)
+    {
+        var error = new ErrorPayload(code, details is null ? message : $"{message}: {details}", details);
+        if (e.HasAck)
+        {
+            e.Ack(AckPayload.Failure(error));
+        }
+        else
+        {
+            e.Socket.Emit(RealtimeEvents.Error, error);
+        }
+    }
+
+    private static bool TryGetConversationId(in ClientPayload payload, out string conversationId, out string problem)
+    {
+        conversationId = string.Empty;
+        if (payload.NotAnObject is { } shape)
+        {
+            problem = $"payload must be an object with conversation_id (got {shape})";
+            return false;
+        }
+
+        var field = payload.ConversationId;
+        switch (field.Kind)
+        {
+            case FieldKind.Missing or FieldKind.Null:
+                problem = "conversation_id is required";
+                return false;
+            case FieldKind.Other:
+                problem = $"conversation_id must be a string (got {field.Value})";
+                return false;
+        }
+
+        if (!ObjectIds.IsValid(field.Value))
+        {
+            problem = "conversation_id is not a valid id";
+            return false;
+        }
+
+        conversationId = field.Value;
+        problem = string.Empty;
+        return true;
+    }
+
+    private static string? BadContentField(Field field, string name) =>
+        field.Kind == FieldKind.Other ? $"{name} must be a string or null (got {field.Value})" : null;
+
+    private (string? Token, AccessTokenResult? Preset) FindToken(SocketIOSocket socket)
+    {
+        var handshake = socket.Handshake;
+        if (handshake.Auth.ValueKind == JsonValueKind.Object && handshake.Auth.TryGetProperty("token", out var value))
+        {
+            switch (value.ValueKind)
+            {
+                case JsonValueKind.String when !string.IsNullOrWhiteSpace(value.GetString()):
+                    var token = value.GetString()!;
+                    // Some clients pass the header form; accept it rather than report a confusing INVALID_TOKEN.
+                    return (AccessTokenReader.FromAuthorizationHeader(token) ?? token, null);
+                case JsonValueKind.String or JsonValueKind.Null or JsonValueKind.Undefined:
+                    break;
+                default:
+                    return (null, new AccessTokenResult(false, null, null, null, RealtimeEvents.InvalidToken, "auth.token must be a string."));
+            }
+        }
+
+        if (handshake.Headers.TryGetValue("cookie", out var cookieHeader)
+            && AccessTokenReader.FromCookieHeader(cookieHeader) is { } cookieToken)
+        {
+            if (CookieOriginAllowed(handshake, socket.Id))
+            {
+                return (cookieToken, null);
+            }
+        }
+
+        return handshake.Headers.TryGetValue("authorization", out var authorization)
+            ? (AccessTokenReader.FromAuthorizationHeader(authorization), null)
+            : (null, null);
+    }
+
+    // Browsers attach cookies to WebSocket handshakes from any page (CORS does not apply there), so a cookie only
+    // authenticates a request from no browser page (no Origin), the server's own origin, or a CORS_ORIGIN entry.
+    private bool CookieOriginAllowed(SocketHandshake handshake, string socketId)
+    {
+        if (!handshake.Headers.TryGetValue("origin", out var origin) || string.IsNullOrEmpty(origin))
+        {
+            return true;
+        }
+
+        foreach (var allowed in _corsOrigins)
+        {
+            if (string.Equals(allowed, origin, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        if (Uri.TryCreate(origin, UriKind.Absolute, out var uri)
+            && handshake.Headers.TryGetValue("host", out var host)
+            && string.Equals(uri.Authority, host, StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
+        RealtimeLog.CookieOriginRejected(logger, socketId, origin);
+        return false;
+    }
+}
