@@ -32,6 +32,7 @@ abort() {
 
 echo "==> dotnet build Raven.slnx -c $CONFIGURATION"
 dotnet build Raven.slnx -c "$CONFIGURATION" -nologo || abort "build failed"
+echo "==> build took ${SECONDS}s"
 
 # The C# tests drive the official socket.io-client through tests/js; install it once here (they re-check under a lock).
 if [ -f tests/js/package-lock.json ]; then
@@ -60,8 +61,10 @@ for project in "${projects[@]}"; do
     args+=(--filter "$TEST_FILTER")
   fi
   # The outer timeout is a last resort against a wedged test host; blame-hang normally fires first.
+  started=$SECONDS
   timeout --kill-after=30s 25m dotnet "${args[@]}"
   rc=$?
+  echo "==> $name took $((SECONDS - started))s (exit $rc)"
   if [ ! -f "$RESULTS/$name.trx" ]; then
     missing+=("$name")
   elif [ "$rc" -ne 0 ]; then

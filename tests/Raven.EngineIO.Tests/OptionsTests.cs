@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
 using Raven.EngineIO.Tests.Infrastructure;
 
 namespace Raven.EngineIO.Tests;
@@ -209,5 +210,32 @@ public sealed class OptionsTests
         var (_, open) = await client.HandshakeAsync();
         Assert.Equal(7000, open.GetProperty("pingInterval").GetInt32());
         Assert.Equal(4321, open.GetProperty("maxPayload").GetInt32());
+    }
+
+    [Fact]
+    public async Task Works_alongside_the_aspnetcore_websocket_middleware()
+    {
+        var handler = new RecordingHandler();
+        await using var host = await Raven.Testing.TestHost.StartAsync(null, app =>
+        {
+            app.UseWebSockets();
+            app.MapEngineIO("/engine.io/", handler);
+        });
+        using var client = new EioClient(host.BaseUrl);
+
+        var (socket, _, _) = await client.WebSocketHandshakeAsync();
+        using (socket)
+        {
+            await Ws.SendTextAsync(socket, "4via middleware");
+            Assert.Equal("4via middleware", (await Ws.ReceiveAsync(socket)).Text);
+        }
+
+        var (sid, _) = await client.HandshakeAsync();
+        using var upgraded = await client.ConnectWebSocketAsync(sid);
+        await Ws.SendTextAsync(upgraded, "2probe");
+        Assert.Equal("3probe", (await Ws.ReceiveAsync(upgraded)).Text);
+        await Ws.SendTextAsync(upgraded, "5");
+        await Ws.SendBinaryAsync(upgraded, [7]);
+        Assert.Equal([7], (await Ws.ReceiveAsync(upgraded)).Data);
     }
 }

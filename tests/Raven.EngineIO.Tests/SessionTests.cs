@@ -12,8 +12,9 @@ public sealed class SessionTests
     private static Task<Raven.Testing.TestHost> StartAsync(RecordingHandler handler, Action<EngineIOOptions>? configure = null)
         => EngineHost.StartAsync(handler, o =>
         {
+            // Short enough for the ping-timeout case, generous enough that a cold, busy machine meets it elsewhere.
             o.PingInterval = TimeSpan.FromMilliseconds(300);
-            o.PingTimeout = TimeSpan.FromMilliseconds(200);
+            o.PingTimeout = TimeSpan.FromMilliseconds(1000);
             configure?.Invoke(o);
         });
 
@@ -217,5 +218,27 @@ public sealed class SessionTests
         Assert.StartsWith("/engine.io/?EIO=4", handshake.Url, StringComparison.Ordinal);
         Assert.False(handshake.Secure);
         Assert.Equal(sid, handler.Connection(sid).Id);
+    }
+
+    [Fact]
+    public async Task A_throwing_handler_closes_only_its_session_with_transport_error()
+    {
+        var handler = new RecordingHandler
+        {
+            OnText = (connection, text) => text == "boom"
+                ? throw new InvalidOperationException("handler bug")
+                : new ValueTask(Task.FromResult(connection.TrySend([EngineMessage.Text(text)]))),
+        };
+        await using var host = await StartAsync(handler, o => o.PingInterval = TimeSpan.FromSeconds(30));
+        using var client = new EioClient(host.BaseUrl);
+        var (victim, _) = await client.HandshakeAsync();
+        var (bystander, _) = await client.HandshakeAsync();
+
+        await client.SendAsync(victim, "4boom");
+        Assert.Equal("transport error", await handler.ClosedReason(victim).WaitAsync(Wait));
+        Assert.Equal(HttpStatusCode.BadRequest, (await client.PollAsync(victim)).Status);
+
+        await client.SendAsync(bystander, "4fine");
+        Assert.Equal((HttpStatusCode.OK, "4fine"), await client.PollAsync(bystander));
     }
 }

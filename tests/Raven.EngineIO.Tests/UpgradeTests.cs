@@ -76,7 +76,8 @@ public sealed class UpgradeTests(ConformanceFixture server) : IClassFixture<Conf
     [Fact]
     public async Task The_heartbeat_moves_to_the_websocket_after_the_upgrade()
     {
-        using var client = new EioClient(server.BaseUrl);
+        await using var host = await EngineHost.StartAsync(new RecordingHandler(), PollingTests.RelaxedHeartbeat);
+        using var client = new EioClient(host.BaseUrl);
         var (sid, _) = await client.HandshakeAsync();
         using var socket = await client.ConnectWebSocketAsync(sid);
         await Ws.SendTextAsync(socket, "2probe");
@@ -107,5 +108,22 @@ public sealed class UpgradeTests(ConformanceFixture server) : IClassFixture<Conf
         Assert.Equal((HttpStatusCode.OK, "6"), await client.PollAsync(sid));
         await Ws.SendTextAsync(socket, "5");
         Assert.Equal("4in flight", (await Ws.ReceiveSkippingPingsAsync(socket)).Text);
+    }
+
+    [Fact]
+    public async Task A_second_probe_socket_during_an_upgrade_is_closed_and_the_first_completes()
+    {
+        using var client = new EioClient(server.BaseUrl);
+        var (sid, _) = await client.HandshakeAsync();
+        using var first = await client.ConnectWebSocketAsync(sid);
+        await Ws.SendTextAsync(first, "2probe");
+        Assert.Equal("3probe", (await Ws.ReceiveAsync(first)).Text);
+
+        using var second = await client.ConnectWebSocketAsync(sid);
+        Assert.True(await Ws.WaitForCloseAsync(second, TimeSpan.FromSeconds(2)));
+
+        await Ws.SendTextAsync(first, "5");
+        await Ws.SendTextAsync(first, "4first");
+        Assert.Equal("4first", (await Ws.ReceiveSkippingPingsAsync(first)).Text);
     }
 }

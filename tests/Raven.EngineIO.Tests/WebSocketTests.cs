@@ -62,7 +62,8 @@ public sealed class WebSocketTests(ConformanceFixture server) : IClassFixture<Co
     [Fact]
     public async Task Heartbeat_three_rounds_then_still_echoing()
     {
-        using var client = new EioClient(server.BaseUrl);
+        await using var host = await EngineHost.StartAsync(new RecordingHandler(), PollingTests.RelaxedHeartbeat);
+        using var client = new EioClient(host.BaseUrl);
         var (socket, _, _) = await client.WebSocketHandshakeAsync();
         using (socket)
         {

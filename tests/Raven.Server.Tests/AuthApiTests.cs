@@ -190,8 +190,11 @@ public sealed class AuthApiTests(ServerFixture fixture) : IClassFixture<ServerFi
         using var attacker = new ApiClient(Server.BaseUrl, useCookies: false);
         (await attacker.PostAsync("/api/v1/auth/refresh", new { refreshToken = firstRefresh })).AssertError(HttpStatusCode.Unauthorized);
 
-        // ...so the legitimate, newer token is dead too.
-        (await user.Client.PostAsync("/api/v1/auth/refresh")).AssertError(HttpStatusCode.Unauthorized);
+        // ...so the legitimate, newer token is dead too, and its cookies are removed.
+        var dead = await user.Client.PostAsync("/api/v1/auth/refresh");
+        dead.AssertError(HttpStatusCode.Unauthorized, "INVALID_REFRESH_TOKEN");
+        Assert.Contains(dead.SetCookies, c => c.StartsWith("refreshToken=;", StringComparison.Ordinal));
+        Assert.Null(user.Client.CookieValue("refreshToken"));
     }
 
     [Fact]

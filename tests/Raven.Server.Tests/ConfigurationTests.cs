@@ -1,5 +1,6 @@
 using System.Net;
 using Raven.Server.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using Raven.Testing;
 
 namespace Raven.Server.Tests;
@@ -76,6 +77,37 @@ public sealed class ConfigurationTests
             using var client = new ApiClient($"http://127.0.0.1:{port}");
             var health = await client.GetAsync("/healthz");
             Assert.Equal(HttpStatusCode.OK, health.Status);
+        }
+        finally
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Urls_override_PORT_and_flat_keys_bind_into_the_options()
+    {
+        var dir = TempDir();
+        var urlsPort = FreePort.Get();
+        var app = RavenServerHost.Build(
+        [
+            "--environment=Testing", $"--DATA_DIR={dir}", "--JWT_SECRET=dev", "--PORT=1", $"--urls=http://127.0.0.1:{urlsPort}",
+            "--MESSAGE_SCOPE=room", "--CORS_ORIGIN=http://127.0.0.1:3001,http://localhost:3001", "--ACCESS_TOKEN_MINUTES=15",
+            "--Logging:LogLevel:Default=Warning",
+        ]);
+        try
+        {
+            var options = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<RavenServerOptions>>().Value;
+            Assert.Equal(MessageScope.Room, options.MessageScope);
+            Assert.Equal(["http://127.0.0.1:3001", "http://localhost:3001"], options.CorsOrigins);
+            Assert.Equal(TimeSpan.FromMinutes(15), options.AccessTokenLifetime);
+            Assert.Equal(Path.GetFullPath(dir), options.DataDirectory);
+
+            await app.StartAsync();
+            using var client = new ApiClient($"http://127.0.0.1:{urlsPort}");
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/healthz")).Status);
         }
         finally
         {

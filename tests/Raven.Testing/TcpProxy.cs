@@ -179,7 +179,11 @@ public sealed class TcpProxy : IAsyncDisposable
         try
         {
             // Linger 0 resets the connection instead of a graceful FIN, like a dropped network would look.
-            client.Client.LingerState = new LingerOption(true, 0);
+            // Client is null once the TcpClient is disposed (both relay directions and DropConnections get here).
+            if (client.Client is { } socket)
+            {
+                socket.LingerState = new LingerOption(true, 0);
+            }
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {

@@ -66,6 +66,7 @@ internal sealed class EngineSession : IEngineConnection
     private readonly CancellationTokenSource _receiveAbort = new();
     private readonly long _pingIntervalTicks;
     private readonly long _pingTimeoutTicks;
+    private readonly long _expiryTolerance;
 
     private int _queuedMessages;
     private TaskCompletionSource<Wake>? _consumer;
@@ -95,6 +96,7 @@ internal sealed class EngineSession : IEngineConnection
         _phase = transport == TransportNames.WebSocket ? SessionPhase.WebSocket : SessionPhase.Polling;
         _pingIntervalTicks = ToTicks(server.Options.PingInterval);
         _pingTimeoutTicks = ToTicks(server.Options.PingTimeout);
+        _expiryTolerance = Math.Min(_pingTimeoutTicks / 50, ToTicks(TimeSpan.FromMilliseconds(5)));
         _pingDueAt = Stopwatch.GetTimestamp() + _pingIntervalTicks;
     }
 
@@ -136,8 +138,13 @@ internal sealed class EngineSession : IEngineConnection
 
     public void StartHeartbeat() => _ = HeartbeatAsync();
 
-    /// <summary>True once the current ping went unanswered past its deadline, even if no timer has noticed yet.</summary>
-    public bool IsExpired(long now) => now - Volatile.Read(ref _pingDueAt) >= _pingTimeoutTicks;
+    /// <summary>
+    /// True once the current ping went unanswered past its deadline, even if no timer has noticed yet. Requests
+    /// see the deadline a few milliseconds early: the session started a little before the client received its
+    /// handshake, and a client timer may fire a millisecond early, so a request sent exactly one deadline after the
+    /// handshake can otherwise arrive just before it.
+    /// </summary>
+    public bool IsExpired(long now) => now - Volatile.Read(ref _pingDueAt) >= _pingTimeoutTicks - _expiryTolerance;
 
     public bool TrySend(ReadOnlySpan<EngineMessage> messages, bool isVolatile = false)
     {
@@ -363,17 +370,8 @@ internal sealed class EngineSession : IEngineConnection
     // ---------------------------------------------------------------- queue
 
     /// <summary>Wakes the waiting consumer, if any. Caller holds <see cref="_gate"/>.</summary>
-    private void Diag(string what)
-    {
-        lock (typeof(EngineSession))
-        {
-            System.IO.File.AppendAllText("/tmp/eio-diag.txt", $"{DateTime.UtcNow:HH:mm:ss.fff} {Id} {what}\n");
-        }
-    }
-
     private void SignalLocked(Wake wake)
     {
-        if (wake == Wake.Noop && _consumer is not null) Diag("signal noop " + Environment.StackTrace);
         var consumer = _consumer;
         if (consumer is not null)
         {
@@ -468,7 +466,6 @@ internal sealed class EngineSession : IEngineConnection
 
         if (noop)
         {
-            Diag("immediate noop");
             await WriteControlAsync(context, PacketType.Noop);
             return;
         }
@@ -508,7 +505,6 @@ internal sealed class EngineSession : IEngineConnection
                     Close(EngineCloseReasons.TransportError, CloseKind.Abrupt);
                     return;
                 case Wake.Noop:
-                    Diag("wake noop " + Environment.StackTrace);
                     await WriteControlAsync(context, PacketType.Noop);
                     return;
                 case Wake.Overlap:
@@ -523,6 +519,7 @@ internal sealed class EngineSession : IEngineConnection
                     await WritePayloadAsync(context, frames, count, trailingClose: true);
                     return;
                 default:
+                    var closed = false;
                     lock (_gate)
                     {
                         if (_phase == SessionPhase.Upgrading && _probed)
@@ -531,13 +528,22 @@ internal sealed class EngineSession : IEngineConnection
                         }
                         else
                         {
+                            // Closed since the wake-up (say, a late heartbeat found the deadline passed): an abrupt
+                            // close emptied the queue, a graceful one left it to deliver. Either way the client
+                            // must learn of the close now, not from a 400 on its next GET.
+                            closed = _phase == SessionPhase.Closed;
                             count = TakeAllLocked(out frames);
                         }
                     }
 
+                    if (closed)
+                    {
+                        await WritePayloadAsync(context, frames, count, trailingClose: true);
+                        return;
+                    }
+
                     if (noop || count == 0)
                     {
-                        Diag($"data wake noop={noop} count={count}");
                         await WriteControlAsync(context, PacketType.Noop);
                         return;
                     }
@@ -635,6 +641,12 @@ internal sealed class EngineSession : IEngineConnection
             return;
         }
 
+        // Our limit is the one that counts: keep the server's own body limit (30 MB in Kestrel) out of the way.
+        if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodySize)
+        {
+            bodySize.MaxRequestBodySize = null;
+        }
+
         var reader = context.Request.BodyReader;
         ReadResult read;
         try
@@ -656,6 +668,11 @@ internal sealed class EngineSession : IEngineConnection
 
                 reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
             }
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            await RejectTooLargeAsync(context, limit);
+            return;
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or BadHttpRequestException)
         {

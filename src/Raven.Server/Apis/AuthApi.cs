@@ -88,8 +88,9 @@ internal static class AuthApi
         var session = await sessions.RefreshAsync(token, ct);
         if (session is null)
         {
+            // Returned, not thrown: the exception handler would also clear the cookie deletions from the response.
             AuthCookies.Clear(context);
-            throw new ApiException(StatusCodes.Status401Unauthorized, "INVALID_REFRESH_TOKEN", "The refresh token is invalid, expired or revoked.");
+            return ApiErrors.Result(StatusCodes.Status401Unauthorized, "INVALID_REFRESH_TOKEN", "The refresh token is invalid, expired or revoked.");
         }
 
         AuthCookies.Set(context, session, time);

@@ -33,9 +33,9 @@ internal static class UploadsApi
             ?? throw UnsupportedType(request.ContentType);
         var key = UploadStore.NewKey(request.Folder, request.Filename, contentType);
         var (expires, signature) = store.Sign(key, contentType);
-        var baseUrl = $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}/uploads/{key}";
-        var uploadUrl = string.Create(CultureInfo.InvariantCulture, $"{baseUrl}?expires={expires}&sig={signature}");
-        return TypedResults.Ok(new PresignedUploadDto(uploadUrl, baseUrl, key));
+        var publicUrl = PublicUrl(context.Request, key);
+        var uploadUrl = string.Create(CultureInfo.InvariantCulture, $"{publicUrl}?expires={expires}&sig={signature}");
+        return TypedResults.Ok(new PresignedUploadDto(uploadUrl, publicUrl, key));
     }
 
     private static async Task<Ok<Envelope<UploadedFileDto>>> PutAsync(
@@ -109,8 +109,7 @@ internal static class UploadsApi
         }
 
         ServerLog.UploadStored(loggers.CreateLogger(typeof(UploadsApi).FullName!), key, size);
-        var publicUrl = $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}/uploads/{key}";
-        return TypedResults.Ok(new Envelope<UploadedFileDto>(true, new UploadedFileDto(key, publicUrl, size, contentType)));
+        return TypedResults.Ok(new Envelope<UploadedFileDto>(true, new UploadedFileDto(key, PublicUrl(context.Request, key), size, contentType)));
     }
 
     private static IResult Get(string folder, string file, HttpContext context, UploadStore store)
@@ -128,6 +127,10 @@ internal static class UploadsApi
         headers.CacheControl = "public, max-age=31536000, immutable";
         return TypedResults.PhysicalFile(path, UploadStore.ContentTypeOf(file), enableRangeProcessing: true);
     }
+
+    // Absolute, on the host the client used, so the URLs work wherever Raven is reached from.
+    private static string PublicUrl(HttpRequest request, string key) =>
+        $"{request.Scheme}://{request.Host}{request.PathBase}/uploads/{key}";
 
     private static ApiException UnsupportedType(string? contentType) =>
         new(StatusCodes.Status415UnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE", $"Content type '{contentType}' is not allowed.");

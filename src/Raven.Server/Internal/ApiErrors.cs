@@ -42,6 +42,10 @@ internal static class ApiErrors
         _ => (StatusCodes.Status500InternalServerError, "INTERNAL_ERROR"),
     };
 
+    /// <summary>The error envelope as a result, for handlers that must keep headers they set (e.g. cookie deletions).</summary>
+    public static IResult Result(int status, string error, string message, string? details = null) =>
+        TypedResults.Json(new ApiErrorBody(false, status, error, message, details), statusCode: status);
+
     public static Task WriteAsync(HttpContext context, int status, string error, string message, string? details = null, int? retryAfter = null)
     {
         if (context.Response.HasStarted)

@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -111,7 +112,7 @@ internal sealed partial class UploadStore
     private string Signature(string key, string contentType, long expires)
     {
         var payload = Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"PUT\n{key}\n{contentType}\n{expires}"));
-        return Convert.ToBase64String(HMACSHA256.HashData(_signingKey, payload)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        return Base64Url.EncodeToString(HMACSHA256.HashData(_signingKey, payload));
     }
 
     private static string SanitizeFolder(string? folder)

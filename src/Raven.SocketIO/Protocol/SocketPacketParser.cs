@@ -15,6 +15,12 @@ internal static class SocketPacketParser
     /// <summary>More attachments than this in one packet is treated as an attack, not a message.</summary>
     public const int MaxAttachments = 1000;
 
+    [ThreadStatic]
+    private static List<JsonSlice>? t_args;
+
+    [ThreadStatic]
+    private static List<PlaceholderRef>? t_placeholders;
+
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private static readonly string[] ReservedEvents =
@@ -252,8 +258,11 @@ internal static class SocketPacketParser
         eventName = null;
         args = [];
         placeholders = [];
-        List<JsonSlice>? argList = null;
-        List<PlaceholderRef>? placeholderList = null;
+        // Per-thread scratch lists: the packet keeps exact-size arrays, the growth garbage stays here.
+        var argList = t_args ??= new List<JsonSlice>(8);
+        var placeholderList = t_placeholders ??= new List<PlaceholderRef>(4);
+        argList.Clear();
+        placeholderList.Clear();
         var index = 0;
         var elementStart = 0L;
 
@@ -269,7 +278,7 @@ internal static class SocketPacketParser
             var atTop = reader.CurrentDepth == 1;
             if (atTop && token is (JsonTokenType.EndArray or JsonTokenType.EndObject))
             {
-                (argList ??= []).Add(new JsonSlice((int)elementStart, (int)(reader.BytesConsumed - elementStart)));
+                argList.Add(new JsonSlice((int)elementStart, (int)(reader.BytesConsumed - elementStart)));
                 index++;
                 continue;
             }
@@ -308,10 +317,10 @@ internal static class SocketPacketParser
                 if (match > 0)
                 {
                     reader = probe;
-                    (placeholderList ??= []).Add(new PlaceholderRef((int)start, (int)(reader.BytesConsumed - start), num));
+                    placeholderList.Add(new PlaceholderRef((int)start, (int)(reader.BytesConsumed - start), num));
                     if (atTop)
                     {
-                        (argList ??= []).Add(new JsonSlice((int)elementStart, (int)(reader.BytesConsumed - elementStart)));
+                        argList.Add(new JsonSlice((int)elementStart, (int)(reader.BytesConsumed - elementStart)));
                         index++;
                     }
 
@@ -322,7 +331,7 @@ internal static class SocketPacketParser
             var endsTopValue = atTop && token is not (JsonTokenType.StartObject or JsonTokenType.StartArray);
             if (endsTopValue)
             {
-                (argList ??= []).Add(new JsonSlice((int)elementStart, (int)(reader.BytesConsumed - elementStart)));
+                argList.Add(new JsonSlice((int)elementStart, (int)(reader.BytesConsumed - elementStart)));
                 index++;
             }
         }
@@ -332,8 +341,14 @@ internal static class SocketPacketParser
             return false;
         }
 
-        args = argList?.ToArray() ?? [];
-        placeholders = placeholderList?.ToArray() ?? [];
+        args = argList.Count == 0 ? [] : argList.ToArray();
+        placeholders = placeholderList.Count == 0 ? [] : placeholderList.ToArray();
+        if (argList.Capacity > 1024 || placeholderList.Capacity > 1024)
+        {
+            // One huge packet should not pin its scratch space to the thread.
+            t_args = null;
+            t_placeholders = null;
+        }
         return true;
     }
 

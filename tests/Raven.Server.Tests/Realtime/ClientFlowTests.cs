@@ -11,7 +11,8 @@ public sealed class ClientFlowTests(RealtimeFixture fixture) : SharedServerTests
     /// <summary>What erion-raven's web client sends: no auth payload, the cookie on a direct WebSocket.</summary>
     private Task<Raven.Testing.SocketIOTestClient> ConnectWithCookieAsync(ChatUser user, string transport = "websocket", string? origin = null)
     {
-        var headers = new Dictionary<string, string> { ["Cookie"] = $"refreshToken=abc; accessToken={user.Token}" };
+        // Lower-case "cookie": with withCredentials engine.io-client (Node) rebuilds headers.cookie from that key.
+        var headers = new Dictionary<string, string> { ["cookie"] = $"refreshToken=abc; accessToken={user.Token}" };
         if (origin is not null)
         {
             headers["Origin"] = origin;
@@ -47,7 +48,7 @@ public sealed class ClientFlowTests(RealtimeFixture fixture) : SharedServerTests
             transports = new[] { "websocket" },
             forceNew = true,
             reconnection = false,
-            extraHeaders = new Dictionary<string, string> { ["Cookie"] = $"accessToken={bob.Token}", ["Authorization"] = $"Bearer {bob.Token}" },
+            extraHeaders = new Dictionary<string, string> { ["cookie"] = $"accessToken={bob.Token}", ["Authorization"] = $"Bearer {bob.Token}" },
         });
         await first.WaitForConnectAsync();
         Assert.Equal(alice.Id, Id(await JoinAsync(first, conversation), "user_id"));
@@ -58,7 +59,7 @@ public sealed class ClientFlowTests(RealtimeFixture fixture) : SharedServerTests
             transports = new[] { "websocket" },
             forceNew = true,
             reconnection = false,
-            extraHeaders = new Dictionary<string, string> { ["Cookie"] = $"accessToken={alice.Token}", ["Authorization"] = $"Bearer {bob.Token}" },
+            extraHeaders = new Dictionary<string, string> { ["cookie"] = $"accessToken={alice.Token}", ["Authorization"] = $"Bearer {bob.Token}" },
         });
         await second.WaitForConnectAsync();
         Assert.Equal(alice.Id, Id(await JoinAsync(second, conversation), "user_id"));
@@ -74,6 +75,10 @@ public sealed class ClientFlowTests(RealtimeFixture fixture) : SharedServerTests
         await third.WaitForConnectAsync();
         await third.EmitAsync("join_conversation", new { conversation_id = conversation });
         Assert.Equal("PERMISSION_DENIED", Id(await WaitForErrorAsync(third), "code"));
+
+        // auth.token in header form ("Bearer <jwt>") is accepted too.
+        var prefixed = await OpenAsync(new { auth = new { token = $"Bearer {bob.Token}" }, transports = new[] { "websocket" }, forceNew = true, reconnection = false });
+        await prefixed.WaitForConnectAsync();
 
         // A bad cookie is reported as such (it is the token that was presented).
         var bad = await ConnectWithCookieAsync(alice with { Token = "garbage" });

@@ -171,4 +171,36 @@ public sealed class RoomScopeAuthorizationTests(RealtimeFixture fixture) : Share
         Assert.Empty(c.EventsNamed("joined_conversation"));
         Assert.Empty(c.EventsNamed("user_joined"));
     }
+
+    [Fact]
+    public async Task A_member_removed_over_rest_stops_receiving_although_its_socket_had_joined()
+    {
+        var owner = await UserAsync();
+        var removed = await UserAsync();
+        var stays = await UserAsync();
+        var conversation = await GroupAsync(owner, removed, stays);
+        var o = await ConnectAsync(owner);
+        var r = await ConnectAsync(removed);
+        var s = await ConnectAsync(stays);
+        foreach (var client in new[] { o, r, s })
+        {
+            await JoinAsync(client, conversation);
+        }
+
+        await SendAsync(o, conversation, "before removal");
+        await WaitForMessageAsync(r, "before removal");
+
+        Assert.Equal(HttpStatusCode.OK, (await owner.Api.DeleteAsync($"/api/v1/conversations/{conversation}/user", new { userId = removed.Id })).Status);
+        await SendAsync(o, conversation, "after removal");
+        Assert.Equal(HttpStatusCode.Created, (await stays.Api.PostAsync($"/api/v1/messages/conversation/{conversation}", new { text = "after removal (rest)" })).Status);
+        await WaitForMessageAsync(s, "after removal");
+        await WaitForMessageAsync(o, "after removal (rest)");
+
+        await SyncAsync(r);
+        Assert.Equal(new[] { "before removal" }, r.EventsNamed("new_message").Select(e => Id(e.Arg(0), "text")));
+
+        // And it cannot simply join again.
+        await r.EmitAsync("join_conversation", new { conversation_id = conversation });
+        Assert.Equal("PERMISSION_DENIED", Id(await WaitForErrorAsync(r), "code"));
+    }
 }

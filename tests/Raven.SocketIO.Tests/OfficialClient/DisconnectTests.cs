@@ -64,8 +64,9 @@ public sealed class DisconnectTests
                 })),
             options =>
             {
-                options.PingInterval = TimeSpan.FromMilliseconds(300);
-                options.PingTimeout = TimeSpan.FromMilliseconds(300);
+                // Short enough for a quick test, long enough that a loaded CI machine connects before any deadline.
+                options.PingInterval = TimeSpan.FromMilliseconds(1500);
+                options.PingTimeout = TimeSpan.FromMilliseconds(1000);
             });
         await using var proxy = TcpProxy.Start(app.Port);
         await using var node = await NodeDriver.StartAsync();

@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
@@ -96,7 +97,7 @@ internal sealed class SessionService(
 
     private static (string Token, string Hash) NewRefreshToken()
     {
-        var token = Base64Url(RandomNumberGenerator.GetBytes(32));
+        var token = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
         return (token, Hash(token));
     }
 
@@ -106,9 +107,6 @@ internal sealed class SessionService(
         SHA256.HashData(Encoding.UTF8.GetBytes(token), digest);
         return Convert.ToHexStringLower(digest);
     }
-
-    private static string Base64Url(byte[] bytes) =>
-        Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }
 
 /// <summary>The auth cookies: httpOnly, Path=/ (they must reach /socket.io/ too), SameSite=Lax, Secure on HTTPS.</summary>

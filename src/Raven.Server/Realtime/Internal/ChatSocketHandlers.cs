@@ -29,6 +29,10 @@ internal sealed class ChatSocketHandlers(
 {
     private readonly IReadOnlyList<string> _corsOrigins = options.Value.CorsOrigins;
 
+    // Built once and shared by every socket: registering handlers then allocates nothing per connection.
+    private Func<SocketIOEvent, Task>? _onJoin, _onLeave, _onSend, _onHeartbeat;
+    private Func<SocketIOSocket, string, Task>? _onDisconnected;
+
     /// <summary>Namespace middleware: token from <c>auth.token</c>, else the <c>accessToken</c> cookie, else a Bearer header.</summary>
     public async Task AuthenticateAsync(SocketIOSocket socket, Func<Task> next)
     {
@@ -56,11 +60,11 @@ internal sealed class ChatSocketHandlers(
         }
 
         socket.Join(RealtimeRooms.User(user.UserId));
-        socket.On(RealtimeEvents.JoinConversation, e => GuardAsync(e, RealtimeEvents.JoinFailed, JoinAsync));
-        socket.On(RealtimeEvents.LeaveConversation, e => GuardAsync(e, RealtimeEvents.LeaveFailed, LeaveAsync));
-        socket.On(RealtimeEvents.SendMessage, e => GuardAsync(e, RealtimeEvents.SendMessageFailed, SendAsync));
-        socket.On(RealtimeEvents.Heartbeat, e => GuardAsync(e, RealtimeEvents.InternalError, HeartbeatAsync));
-        socket.OnDisconnected(OnDisconnectedAsync);
+        socket.On(RealtimeEvents.JoinConversation, _onJoin ??= e => DispatchAsync(e, ClientEvent.Join));
+        socket.On(RealtimeEvents.LeaveConversation, _onLeave ??= e => DispatchAsync(e, ClientEvent.Leave));
+        socket.On(RealtimeEvents.SendMessage, _onSend ??= e => DispatchAsync(e, ClientEvent.Send));
+        socket.On(RealtimeEvents.Heartbeat, _onHeartbeat ??= e => DispatchAsync(e, ClientEvent.Heartbeat));
+        socket.OnDisconnected(_onDisconnected ??= OnDisconnectedAsync);
 
         var first = await presence.SocketConnectedAsync(user.UserId, socket.Id, time.GetUtcNow());
         RealtimeLog.SocketConnected(logger, socket.Id, user.UserId, first);
@@ -190,7 +194,16 @@ internal sealed class ChatSocketHandlers(
             return;
         }
 
-        await notifier.MessageCreatedAsync(message, e.Socket.Id);
+        try
+        {
+            await notifier.MessageCreatedAsync(message, e.Socket.Id);
+        }
+        catch (Exception ex)
+        {
+            // The message is stored: reporting a failure now would make the client send it twice.
+            RealtimeLog.BroadcastFailed(logger, message.Id, ex);
+        }
+
         e.Ack(AckPayload.Success(NewMessagePayload.From(message)));
     }
 
@@ -228,7 +241,7 @@ internal sealed class ChatSocketHandlers(
         }
     }
 
-    private async Task GuardAsync(SocketIOEvent e, string failureCode, Func<SocketIOEvent, SocketUser, Task> handler)
+    private async Task DispatchAsync(SocketIOEvent e, ClientEvent kind)
     {
         if (e.Socket.Data is not SocketUser user)
         {
@@ -237,13 +250,34 @@ internal sealed class ChatSocketHandlers(
 
         try
         {
-            await handler(e, user);
+            switch (kind)
+            {
+                case ClientEvent.Join:
+                    await JoinAsync(e, user);
+                    break;
+                case ClientEvent.Leave:
+                    await LeaveAsync(e, user);
+                    break;
+                case ClientEvent.Send:
+                    await SendAsync(e, user);
+                    break;
+                default:
+                    await HeartbeatAsync(e, user);
+                    break;
+            }
         }
         catch (Exception ex)
         {
             // Unexpected (e.g. the database is down): the client still gets an answer, never a silent drop.
             RealtimeLog.HandlerFailed(logger, e.Name, e.Socket.Id, ex);
-            Fail(e, failureCode, "The server could not handle the request", null);
+            var code = kind switch
+            {
+                ClientEvent.Join => RealtimeEvents.JoinFailed,
+                ClientEvent.Leave => RealtimeEvents.LeaveFailed,
+                ClientEvent.Send => RealtimeEvents.SendMessageFailed,
+                _ => RealtimeEvents.InternalError,
+            };
+            Fail(e, code, "The server could not handle the request", null);
         }
     }
 
@@ -353,4 +387,12 @@ internal sealed class ChatSocketHandlers(
         RealtimeLog.CookieOriginRejected(logger, socketId, origin);
         return false;
     }
+}
+
+internal enum ClientEvent
+{
+    Join,
+    Leave,
+    Send,
+    Heartbeat,
 }

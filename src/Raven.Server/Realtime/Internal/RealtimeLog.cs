@@ -20,4 +20,7 @@ internal static partial class RealtimeLog
 
     [LoggerMessage(105, LogLevel.Debug, "Cookie token of socket {SocketId} ignored: origin {Origin} is not allowed")]
     public static partial void CookieOriginRejected(ILogger logger, string socketId, string origin);
+
+    [LoggerMessage(106, LogLevel.Warning, "Broadcasting stored message {MessageId} failed")]
+    public static partial void BroadcastFailed(ILogger logger, string messageId, Exception exception);
 }

@@ -26,33 +26,86 @@ internal sealed class SocketChatNotifier(SocketIOServer io, IChatService chat, I
 
     private async Task BroadcastAsync(string eventName, string conversationId, object payload, string? senderSocketId)
     {
-        List<string> rooms;
-        if (_scope == MessageScope.Participants)
-        {
-            // Offline participants have empty rooms, so no presence lookup is needed (and none that could go stale).
-            var participants = await chat.GetParticipantIdsAsync(conversationId);
-            rooms = new List<string>(participants.Count + 1);
-            foreach (var id in participants)
-            {
-                rooms.Add(RealtimeRooms.User(id));
-            }
-        }
-        else
-        {
-            rooms = [RealtimeRooms.Conversation(conversationId)];
-        }
-
+        var target = _scope == MessageScope.Participants
+            ? await ParticipantsTargetAsync(conversationId)
+            : await RoomTargetAsync(conversationId);
         if (senderSocketId is not null)
         {
-            rooms.Add(senderSocketId);
+            target = target is null ? io.To(senderSocketId) : target.To(senderSocketId);
         }
 
-        // An empty room list would mean "every socket": never let a conversation without participants fan out to all.
-        if (rooms.Count == 0)
+        // Null means nobody to reach. (An operator without rooms would mean "every socket": never build one here.)
+        target?.Emit(eventName, payload);
+    }
+
+    private async Task<BroadcastOperator?> ParticipantsTargetAsync(string conversationId)
+    {
+        // Offline participants have empty rooms, so no presence lookup is needed (and none that could go stale).
+        var participants = await ParticipantsAsync(conversationId);
+        if (participants.Count == 0)
         {
-            return;
+            return null;
         }
 
-        io.To(rooms).Emit(eventName, payload);
+        var rooms = new string[participants.Count];
+        for (var i = 0; i < rooms.Length; i++)
+        {
+            rooms[i] = RealtimeRooms.User(participants[i]);
+        }
+
+        return io.To(rooms);
+    }
+
+    private async Task<BroadcastOperator?> RoomTargetAsync(string conversationId)
+    {
+        var room = RealtimeRooms.Conversation(conversationId);
+        var nsp = io.Sockets;
+        var members = nsp.Adapter.GetRoomMembers(room);
+        if (members.Count == 0)
+        {
+            return null;
+        }
+
+        // Membership was checked at join time, but a user removed from the conversation since (REST) may still
+        // have sockets in its room: drop them from the room and from this broadcast.
+        var participants = await ParticipantsAsync(conversationId);
+        List<string>? strangers = null;
+        foreach (var socketId in members)
+        {
+            if (nsp.Sockets.TryGetValue(socketId, out var socket) && socket.Data is SocketUser user && !Contains(participants, user.UserId))
+            {
+                socket.Leave(room);
+                (strangers ??= []).Add(socketId);
+            }
+        }
+
+        var target = io.To(room);
+        return strangers is null ? target : target.Except(strangers);
+    }
+
+    private async Task<IReadOnlyList<string>> ParticipantsAsync(string conversationId)
+    {
+        try
+        {
+            return await chat.GetParticipantIdsAsync(conversationId);
+        }
+        catch (ChatException ex) when (ex.Kind == ChatErrorKind.NotFound)
+        {
+            // Deleted meanwhile: nobody is entitled to hear about it any more.
+            return [];
+        }
+    }
+
+    private static bool Contains(IReadOnlyList<string> ids, string id)
+    {
+        foreach (var candidate in ids)
+        {
+            if (string.Equals(candidate, id, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }
