@@ -50,7 +50,9 @@ public sealed class PollingTests(ConformanceFixture server) : IClassFixture<Conf
     [Fact]
     public async Task A_waiting_get_is_answered_when_a_message_arrives()
     {
-        using var client = new EioClient(server.BaseUrl);
+        // A long ping interval so no heartbeat packet can answer the waiting GET first on a busy machine.
+        await using var host = await EngineHost.StartAsync(new RecordingHandler(), o => o.PingInterval = TimeSpan.FromSeconds(10));
+        using var client = new EioClient(host.BaseUrl);
         var (sid, _) = await client.HandshakeAsync();
 
         var poll = client.PollAsync(sid);
