@@ -22,6 +22,12 @@ public sealed class ConformanceHostFixture : IAsyncLifetime
             await warmUp.SendAsync("40");
             await warmUp.ReceiveSkippingPingsAsync();
             await warmUp.ReceiveSkippingPingsAsync();
+            await warmUp.SendAsync("40/custom");
+            await warmUp.ReceiveSkippingPingsAsync();
+            await warmUp.ReceiveSkippingPingsAsync();
+            await warmUp.SendAsync("41/custom");
+            await warmUp.SendAsync("42[\"message\",\"warm-up\"]");
+            await warmUp.ReceiveSkippingPingsAsync();
         }
         catch (Exception) when (Host is not null)
         {
