@@ -13,6 +13,12 @@ public interface IChatNotifier
 
     /// <summary>A message was deleted by its sender (broadcast <c>message_deleted</c>).</summary>
     Task MessageDeleted(Message message);
+
+    /// <summary>
+    /// These users are no longer participants (removed, left, or the conversation was deleted): their sockets must
+    /// stop hearing the conversation's room.
+    /// </summary>
+    Task MembershipEnded(string conversationId, IReadOnlyList<string> userIds) => Task.CompletedTask;
 }
 
 /// <summary>Who is online right now. The default says nobody; the realtime layer registers the real one.</summary>

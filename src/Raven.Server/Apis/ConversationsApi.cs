@@ -71,9 +71,13 @@ internal static class ConversationsApi
         return TypedResults.Ok(new Envelope<ConversationDto>(true, ConversationDto.From(updated), "Conversation updated"));
     }
 
-    private static async Task<Ok<MessageEnvelope>> DeleteAsync(string id, ClaimsPrincipal principal, IChatService chat, CancellationToken ct)
+    private static async Task<Ok<MessageEnvelope>> DeleteAsync(
+        string id, ClaimsPrincipal principal, IChatService chat, IChatNotifier notifier, CancellationToken ct)
     {
-        await chat.DeleteConversationAsync(principal.GetUserId(), Ids.Require(id, "id"), ct);
+        var conversationId = Ids.Require(id, "id");
+        var participants = await chat.GetParticipantIdsAsync(conversationId, ct);
+        await chat.DeleteConversationAsync(principal.GetUserId(), conversationId, ct);
+        await notifier.MembershipEnded(conversationId, participants);
         return TypedResults.Ok(new MessageEnvelope(true, "Conversation deleted"));
     }
 
@@ -85,15 +89,22 @@ internal static class ConversationsApi
     }
 
     private static async Task<Ok<MessageEnvelope>> RemoveMemberAsync(
-        string id, [FromBody] MemberRequest request, ClaimsPrincipal principal, IChatService chat, CancellationToken ct)
+        string id, [FromBody] MemberRequest request, ClaimsPrincipal principal, IChatService chat, IChatNotifier notifier, CancellationToken ct)
     {
-        await chat.RemoveMemberAsync(principal.GetUserId(), Ids.Require(id, "id"), Ids.Require(request.UserId, "userId"), ct);
+        var conversationId = Ids.Require(id, "id");
+        var memberId = Ids.Require(request.UserId, "userId");
+        await chat.RemoveMemberAsync(principal.GetUserId(), conversationId, memberId, ct);
+        await notifier.MembershipEnded(conversationId, [memberId]);
         return TypedResults.Ok(new MessageEnvelope(true, "Member removed"));
     }
 
-    private static async Task<Ok<MessageEnvelope>> LeaveAsync(string id, ClaimsPrincipal principal, IChatService chat, CancellationToken ct)
+    private static async Task<Ok<MessageEnvelope>> LeaveAsync(
+        string id, ClaimsPrincipal principal, IChatService chat, IChatNotifier notifier, CancellationToken ct)
     {
-        await chat.LeaveConversationAsync(principal.GetUserId(), Ids.Require(id, "id"), ct);
+        var conversationId = Ids.Require(id, "id");
+        var userId = principal.GetUserId();
+        await chat.LeaveConversationAsync(userId, conversationId, ct);
+        await notifier.MembershipEnded(conversationId, [userId]);
         return TypedResults.Ok(new MessageEnvelope(true, "Left the conversation"));
     }
 

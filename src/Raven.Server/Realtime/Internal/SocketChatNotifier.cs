@@ -47,40 +47,33 @@ internal sealed class SocketChatNotifier(SocketIOServer io, IChatService chat, I
             return null;
         }
 
-        var rooms = new string[participants.Count];
-        for (var i = 0; i < rooms.Length; i++)
-        {
-            rooms[i] = RealtimeRooms.User(participants[i]);
-        }
-
-        return io.To(rooms);
+        return io.To(UserRooms(participants));
     }
 
-    private async Task<BroadcastOperator?> RoomTargetAsync(string conversationId)
+    // Sockets of users who stopped being participants are taken out of the room when that happens
+    // (MembershipEnded), so the room itself is the audience: no store read per message.
+    private Task<BroadcastOperator?> RoomTargetAsync(string conversationId) =>
+        Task.FromResult<BroadcastOperator?>(io.To(RealtimeRooms.Conversation(conversationId)));
+
+    public Task MembershipEnded(string conversationId, IReadOnlyList<string> userIds)
     {
-        var room = RealtimeRooms.Conversation(conversationId);
-        var nsp = io.Sockets;
-        var members = nsp.Adapter.GetRoomMembers(room);
-        if (members.Count == 0)
+        if (userIds.Count == 0)
         {
-            return null;
+            return Task.CompletedTask;
         }
 
-        // Membership was checked at join time, but a user removed from the conversation since (REST) may still
-        // have sockets in its room: drop them from the room and from this broadcast.
-        var participants = await ParticipantsAsync(conversationId);
-        List<string>? strangers = null;
-        foreach (var socketId in members)
+        return io.To(UserRooms(userIds)).SocketsLeaveAsync(RealtimeRooms.Conversation(conversationId));
+    }
+
+    private static string[] UserRooms(IReadOnlyList<string> userIds)
+    {
+        var rooms = new string[userIds.Count];
+        for (var i = 0; i < rooms.Length; i++)
         {
-            if (nsp.Sockets.TryGetValue(socketId, out var socket) && socket.Data is SocketUser user && !Contains(participants, user.UserId))
-            {
-                socket.Leave(room);
-                (strangers ??= []).Add(socketId);
-            }
+            rooms[i] = RealtimeRooms.User(userIds[i]);
         }
 
-        var target = io.To(room);
-        return strangers is null ? target : target.Except(strangers);
+        return rooms;
     }
 
     private async Task<IReadOnlyList<string>> ParticipantsAsync(string conversationId)
@@ -94,18 +87,5 @@ internal sealed class SocketChatNotifier(SocketIOServer io, IChatService chat, I
             // Deleted meanwhile: nobody is entitled to hear about it any more.
             return [];
         }
-    }
-
-    private static bool Contains(IReadOnlyList<string> ids, string id)
-    {
-        foreach (var candidate in ids)
-        {
-            if (string.Equals(candidate, id, StringComparison.Ordinal))
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 }
