@@ -71,4 +71,11 @@ public sealed class SocketIOOptions
             engine.Cors.AllowedOrigins.Add(origin);
         }
     }
+
+    /// <summary>
+    /// Most binary attachments one client packet may announce (<c>BINARY_EVENT</c> / <c>BINARY_ACK</c>); more closes
+    /// the session as a parse error. Default 10. A packet together with its attachments must also fit in
+    /// <c>MaxHttpBufferSize</c>, and no binary packet is accepted before the session connected to a namespace.
+    /// </summary>
+    public int MaxAttachments { get; set; } = 10;
 }

@@ -46,6 +46,12 @@ public sealed class SocketIOServer
 
     internal JsonSerializerOptions JsonOptions { get; }
 
+    /// <summary>
+    /// The most bytes one client packet may take with all its attachments: Engine.IO's <c>maxHttpBufferSize</c>,
+    /// the bound clients are told (<c>maxPayload</c>). The one place Socket.IO reads it.
+    /// </summary>
+    internal long MaxPacketBytes => Options.MaxHttpBufferSize;
+
     /// <summary>Gets or creates the namespace <paramref name="name"/> (a leading <c>/</c> is added if missing).</summary>
     public SocketNamespace Of(string name)
     {

@@ -22,6 +22,7 @@ internal sealed class SocketClient
     private readonly Queue<Func<Task>> _queue = new();
     private bool _draining;
     private SocketPacket? _pendingBinary;
+    private long _pendingBytes;
     private Timer? _connectTimer;
     private string? _closeReason;
     private IReadOnlyDictionary<string, string>? _headers;
@@ -41,7 +42,7 @@ internal sealed class SocketClient
 
     public void OnText(ReadOnlySequence<byte> utf8)
     {
-        if (_pendingBinary is not null || !SocketPacketParser.TryParse(utf8, out var packet))
+        if (_pendingBinary is not null || !SocketPacketParser.TryParse(utf8, _server.Options.MaxAttachments, out var packet))
         {
             // Text while attachments are still expected is as malformed as bad text.
             CloseForParseError();
@@ -50,7 +51,16 @@ internal sealed class SocketClient
 
         if (packet.AttachmentCount > 0)
         {
+            // Attachments are held until the last one arrives: only a session that got past a namespace's
+            // middleware (authentication) may make the server hold them, and only up to maxHttpBufferSize.
+            if (!HasSockets)
+            {
+                CloseForAbuse("binary packet before CONNECT");
+                return;
+            }
+
             _pendingBinary = packet;
+            _pendingBytes = utf8.Length;
             return;
         }
 
@@ -63,6 +73,13 @@ internal sealed class SocketClient
         if (packet is null)
         {
             CloseForParseError();
+            return;
+        }
+
+        _pendingBytes += data.Length;
+        if (_pendingBytes > _server.MaxPacketBytes)
+        {
+            CloseForAbuse("packet with attachments larger than maxHttpBufferSize");
             return;
         }
 
@@ -157,6 +174,17 @@ internal sealed class SocketClient
             default:
                 // CONNECT_ERROR is server-to-client only; Node ignores it too.
                 break;
+        }
+    }
+
+    private bool HasSockets
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _sockets.Count > 0;
+            }
         }
     }
 
@@ -293,10 +321,21 @@ internal sealed class SocketClient
         }
     }
 
+    private void CloseForAbuse(string what)
+    {
+        SocketIOLog.PacketRefused(_server.Logger, Connection.Id, what);
+        Close(DisconnectReasons.ParseError);
+    }
+
     private void CloseForParseError()
     {
         SocketIOLog.MalformedPacket(_server.Logger, Connection.Id);
-        _closeReason ??= DisconnectReasons.ParseError;
+        Close(DisconnectReasons.ParseError);
+    }
+
+    private void Close(string reason)
+    {
+        _closeReason ??= reason;
         _pendingBinary = null;
         Connection.Close();
     }

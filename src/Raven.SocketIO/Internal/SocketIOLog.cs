@@ -27,4 +27,7 @@ internal static partial class SocketIOLog
 
     [LoggerMessage(7, LogLevel.Debug, "Socket {SocketId} disconnected from namespace '{Namespace}': {Reason}.")]
     public static partial void SocketDisconnected(ILogger logger, string socketId, string @namespace, string reason);
+
+    [LoggerMessage(9, LogLevel.Information, "Socket.IO session {SessionId} sent a {What}; closing it.")]
+    public static partial void PacketRefused(ILogger logger, string sessionId, string what);
 }

@@ -12,7 +12,10 @@ namespace Raven.SocketIO.Protocol;
 /// </summary>
 internal static class SocketPacketParser
 {
-    /// <summary>More attachments than this in one packet is treated as an attack, not a message.</summary>
+    /// <summary>
+    /// The ceiling for packets from trusted sources (other servers' adapters). Client packets are held to the
+    /// much smaller <see cref="SocketIOOptions.MaxAttachments"/>.
+    /// </summary>
     public const int MaxAttachments = 1000;
 
     [ThreadStatic]
@@ -27,6 +30,10 @@ internal static class SocketPacketParser
         ["connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"];
 
     public static bool TryParse(ReadOnlySequence<byte> input, [NotNullWhen(true)] out SocketPacket? packet)
+        => TryParse(input, MaxAttachments, out packet);
+
+    /// <summary>Parses one packet; announcing more than <paramref name="maxAttachments"/> binary attachments fails it.</summary>
+    public static bool TryParse(ReadOnlySequence<byte> input, int maxAttachments, [NotNullWhen(true)] out SocketPacket? packet)
     {
         packet = null;
         var reader = new SequenceReader<byte>(input);
@@ -46,7 +53,7 @@ internal static class SocketPacketParser
             {
                 reader.Advance(1);
                 attachments = attachments * 10 + (b - '0');
-                if (++digits > 4 || attachments > MaxAttachments)
+                if (++digits > 4 || attachments > maxAttachments)
                 {
                     return false;
                 }
