@@ -6,7 +6,8 @@ using Raven.Chat.Internal.Storage;
 namespace Raven.Chat;
 
 /// <summary>
-/// The chat's database (SQLite file <c>raven.db</c> under <see cref="ChatOptions.DataDirectory"/>).
+/// The chat's database: PostgreSQL when <see cref="ChatOptions.DatabaseUrl"/> is set, else the SQLite file
+/// <c>raven.db</c> under <see cref="ChatOptions.DataDirectory"/>.
 /// The schema is created or migrated by <see cref="InitializeAsync"/>, which a host should await at start-up
 /// to fail fast; otherwise the first operation does it.
 /// </summary>
@@ -16,7 +17,10 @@ public sealed class ChatDatabase : IAsyncDisposable, IDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         ILogger logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<ChatDatabase>();
-        Store = new SqliteStore(options.Value.ResolveConnectionString(), logger);
+        ChatOptions chat = options.Value;
+        Store = string.IsNullOrWhiteSpace(chat.DatabaseUrl)
+            ? new SqliteStore(chat.ResolveConnectionString(), logger)
+            : new PostgresStore(DatabaseUrl.ToConnectionString(chat.DatabaseUrl), logger);
     }
 
     internal ChatDatabase(SqlStore store) => Store = store;
@@ -26,7 +30,10 @@ public sealed class ChatDatabase : IAsyncDisposable, IDisposable
     /// <summary>Creates or migrates the schema (idempotent).</summary>
     public Task InitializeAsync(CancellationToken cancellationToken = default) => Store.InitializeAsync(cancellationToken);
 
-    /// <summary>Releases pooled connections so the database file is closed.</summary>
+    /// <summary>Which engine is in use: "sqlite" or "postgresql" (for logs and health reports).</summary>
+    public string Engine => Store is PostgresStore ? "postgresql" : "sqlite";
+
+    /// <summary>Finishes queued writes and releases pooled connections (the SQLite file is closed).</summary>
     public ValueTask DisposeAsync() => Store.DisposeAsync();
 
     public void Dispose() => Store.DisposeAsync().AsTask().GetAwaiter().GetResult();

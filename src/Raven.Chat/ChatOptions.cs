@@ -3,11 +3,17 @@ namespace Raven.Chat;
 /// <summary>Settings of the chat backend (storage location and validation limits).</summary>
 public sealed class ChatOptions
 {
-    /// <summary>Folder of the SQLite database file (<c>raven.db</c>); created when missing.</summary>
+    /// <summary>Folder of the SQLite database file (<c>raven.db</c>); created when missing. Unused with <see cref="DatabaseUrl"/>.</summary>
     public string DataDirectory { get; set; } = "data";
 
     /// <summary>Full SQLite connection string; overrides <see cref="DataDirectory"/> when set.</summary>
     public string? ConnectionString { get; set; }
+
+    /// <summary>
+    /// PostgreSQL instead of SQLite: <c>postgres://user:password@host:port/db?sslmode=require</c> (or <c>postgresql://</c>)
+    /// or an Npgsql connection string (<c>Host=...;Username=...;Password=...;Database=...</c>). See docs/storage.md.
+    /// </summary>
+    public string? DatabaseUrl { get; set; }
 
     /// <summary>Longest message text accepted, in UTF-16 code units.</summary>
     public int MaxMessageLength { get; set; } = 5000;
@@ -20,6 +26,24 @@ public sealed class ChatOptions
 
     /// <summary>Seconds a database command waits on a locked database before failing.</summary>
     public int BusyTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>Null when <paramref name="databaseUrl"/> is usable, else what is wrong with it (never echoes the password).</summary>
+    public static string? CheckDatabaseUrl(string databaseUrl)
+    {
+        try
+        {
+            Internal.Storage.DatabaseUrl.ToConnectionString(databaseUrl);
+            return null;
+        }
+        catch (FormatException ex)
+        {
+            return ex.Message;
+        }
+        catch (ArgumentException)
+        {
+            return "is empty.";
+        }
+    }
 
     internal string ResolveConnectionString()
     {

@@ -527,17 +527,22 @@ public sealed class ChatService : IChatService
         string me = Id(userId, "userId");
         string id = Id(conversationId, "conversationId");
         (string? text, string? url, string? fileName) = ChatValidation.Message(message, _options.MaxMessageLength);
-        return await _store.WriteAsync(
+        // Grouped: concurrent sends share one commit; each call still returns only after its message is stored.
+        return await _store.WriteGroupedAsync(
+            id,
             async db =>
             {
-                await LoadForParticipantAsync(db, id, me).ConfigureAwait(false);
-                User sender = await db.FindUserAsync(me).ConfigureAwait(false) ?? throw NotFound("User not found");
-                // Id and time are taken under the write lock, so id order is also commit order (see GetMessagesAsync).
                 DateTimeOffset now = Now();
-                var stored = new Message(ObjectIds.NewId(now), id, me, sender.Username, sender.Avatar, text, url, fileName, now, now);
-                await db.InsertMessageAsync(stored).ConfigureAwait(false);
-                await db.RecordActivityAsync(id, me, now).ConfigureAwait(false);
-                return stored;
+                var stored = new Message(ObjectIds.NewId(now), id, me, "", null, text, url, fileName, now, now);
+                // The membership check is part of the insert (see ChatQueries.InsertMessageAsync).
+                if (!await db.InsertMessageAsync(stored).ConfigureAwait(false))
+                {
+                    await LoadForParticipantAsync(db, id, me).ConfigureAwait(false);
+                    throw Denied("You are not a participant of this conversation");
+                }
+
+                User sender = await db.FindUserAsync(me).ConfigureAwait(false) ?? throw NotFound("User not found");
+                return stored with { SenderName = sender.Username, SenderAvatar = sender.Avatar };
             },
             ct).ConfigureAwait(false);
     }
@@ -550,7 +555,8 @@ public sealed class ChatService : IChatService
     /// <c>Before</c> = the last (oldest) item of the previous page until a page is shorter than <c>Limit</c>.</item>
     /// <item><c>After</c>: the <c>Limit</c> messages immediately following the cursor (the oldest ones strictly newer),
     /// presented newest first. Catch up with <c>After</c> = the first (newest) item of the previous page until a page
-    /// is shorter than <c>Limit</c>. Since ids are assigned in commit order, this never skips a message.</item>
+    /// is shorter than <c>Limit</c>. Pages follow the conversation's sequence numbers, assigned in commit order
+    /// (also across nodes), so this never skips a message.</item>
     /// </list>
     /// <c>Limit</c> 0 means 20; otherwise it must be 1..100. A cursor must be the id of a message of this
     /// conversation (a deleted one is fine), else Validation.

@@ -77,6 +77,7 @@ public static class RavenServerHostingExtensions
         services.AddRavenChat(chat =>
         {
             chat.DataDirectory = options.DataDirectory;
+            chat.DatabaseUrl = options.DatabaseUrl;
             chat.MaxMessageLength = options.MaxMessageLength;
             chat.PasswordHashIterations = options.PasswordHashIterations;
         });

@@ -29,7 +29,7 @@ public sealed class RavenServerOptions
     [ConfigurationKeyName("DATA_DIR")]
     public string DataDirectory { get; set; } = "data";
 
-    /// <summary>PostgreSQL connection URL. Not supported yet: start-up fails when it is set.</summary>
+    /// <summary>PostgreSQL instead of SQLite: <c>postgres://user:password@host:port/db</c> or an Npgsql connection string.</summary>
     [ConfigurationKeyName("DATABASE_URL")]
     public string? DatabaseUrl { get; set; }
 
@@ -115,9 +115,9 @@ public sealed class RavenServerOptions
             errors.Add("DATA_DIR must not be empty.");
         }
 
-        if (!string.IsNullOrWhiteSpace(DatabaseUrl))
+        if (!string.IsNullOrWhiteSpace(DatabaseUrl) && Raven.Chat.ChatOptions.CheckDatabaseUrl(DatabaseUrl) is { } databaseUrlProblem)
         {
-            errors.Add("DATABASE_URL is set, but PostgreSQL is not supported yet; unset it to use SQLite under DATA_DIR.");
+            errors.Add($"DATABASE_URL {databaseUrlProblem} Use postgres://user:password@host:port/database or an Npgsql connection string.");
         }
 
         if (AccessTokenMinutes is < 1 or > 60 * 24 * 30)

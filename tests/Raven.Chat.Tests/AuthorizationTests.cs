@@ -1,7 +1,7 @@
 namespace Raven.Chat.Tests;
 
 /// <summary>A registered user who is not a participant can never see or change a conversation.</summary>
-public class AuthorizationTests : ChatTestBase
+public abstract class AuthorizationTests(StoreKind store) : ChatTestBase(store)
 {
     public static TheoryData<string> Operations =>
     [
@@ -101,3 +101,7 @@ public class AuthorizationTests : ChatTestBase
         return text.ToString();
     }
 }
+
+public sealed class SqliteAuthorizationTests() : AuthorizationTests(StoreKind.Sqlite);
+
+public sealed class PostgresAuthorizationTests() : AuthorizationTests(StoreKind.Postgres);

@@ -1,6 +1,6 @@
 namespace Raven.Chat.Tests;
 
-public class ConversationTests : ChatTestBase
+public abstract class ConversationTests(StoreKind store) : ChatTestBase(store)
 {
     [Fact]
     public async Task Create_direct_without_name_and_reuse_it_from_either_side()
@@ -306,3 +306,7 @@ public class ConversationTests : ChatTestBase
         return (users[0], users[1]);
     }
 }
+
+public sealed class SqliteConversationTests() : ConversationTests(StoreKind.Sqlite);
+
+public sealed class PostgresConversationTests() : ConversationTests(StoreKind.Postgres);

@@ -1,6 +1,6 @@
 namespace Raven.Chat.Tests;
 
-public class FriendTests : ChatTestBase
+public abstract class FriendTests(StoreKind store) : ChatTestBase(store)
 {
     private User _a = null!;
     private User _b = null!;
@@ -128,3 +128,7 @@ public class FriendTests : ChatTestBase
         Assert.Equal(1, Chat.Scalar("SELECT COUNT(*) FROM friend_requests"));
     }
 }
+
+public sealed class SqliteFriendTests() : FriendTests(StoreKind.Sqlite);
+
+public sealed class PostgresFriendTests() : FriendTests(StoreKind.Postgres);

@@ -1,6 +1,6 @@
 namespace Raven.Chat.Tests;
 
-public class MessageTests : ChatTestBase
+public abstract class MessageTests(StoreKind store) : ChatTestBase(store)
 {
     private User _a = null!;
     private User _b = null!;
@@ -342,3 +342,7 @@ public class MessageTests : ChatTestBase
         }
     }
 }
+
+public sealed class SqliteMessageTests() : MessageTests(StoreKind.Sqlite);
+
+public sealed class PostgresMessageTests() : MessageTests(StoreKind.Postgres);

@@ -14,8 +14,10 @@ public class ObjectIdsTests
     [Fact]
     public void NewId_starts_with_big_endian_unix_seconds()
     {
+        // A private generator: stamping the shared one with 2030 would push every later id in this process
+        // (all other Chat tests) onto the "clock went back" counter path.
         var at = new DateTimeOffset(2030, 1, 2, 3, 4, 5, TimeSpan.Zero);
-        string id = ObjectIds.NewId(at);
+        string id = new ObjectIdGenerator().NewId(at);
         Assert.Equal(at.ToUnixTimeSeconds().ToString("x8", System.Globalization.CultureInfo.InvariantCulture), id[..8]);
         Assert.True(ObjectIds.GetTimestamp(id) >= at);
     }
@@ -55,9 +57,18 @@ public class ObjectIdsTests
     [Fact]
     public void A_clock_step_back_does_not_break_ordering()
     {
-        string later = ObjectIds.NewId(DateTimeOffset.UtcNow.AddHours(1));
-        string earlierClock = ObjectIds.NewId(DateTimeOffset.UtcNow);
+        var generator = new ObjectIdGenerator();
+        string later = generator.NewId(DateTimeOffset.UtcNow.AddHours(1));
+        string earlierClock = generator.NewId(DateTimeOffset.UtcNow);
         Assert.True(string.CompareOrdinal(later, earlierClock) < 0);
+    }
+
+    [Fact]
+    public void Shared_generator_is_not_stamped_into_the_future_by_these_tests()
+    {
+        // Runs in any order with the tests above: the shared generator must still follow the real clock.
+        string id = ObjectIds.NewId();
+        Assert.True(ObjectIds.GetTimestamp(id) < DateTimeOffset.UtcNow.AddMinutes(1), id);
     }
 
     [Theory]

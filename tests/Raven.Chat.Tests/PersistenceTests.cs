@@ -62,7 +62,7 @@ public class PersistenceTests : IAsyncLifetime
         await chat.Database.InitializeAsync();
         Assert.Equal(Internal.Storage.SqliteSchema.Migrations.Length, chat.Scalar("SELECT version FROM schema_version"));
 
-        using SqliteConnection raw = chat.OpenRaw();
+        using var raw = (SqliteConnection)chat.OpenRaw();
         using (SqliteCommand mode = raw.CreateCommand())
         {
             mode.CommandText = "PRAGMA journal_mode";
@@ -80,7 +80,7 @@ public class PersistenceTests : IAsyncLifetime
             }
         }
 
-        Assert.Contains("ix_messages_conversation_id", indexes);
+        Assert.Contains("ux_messages_conversation_seq", indexes);
         Assert.Contains("ix_participants_user", indexes);
         Assert.Contains("ux_users_email", indexes);
         Assert.Contains("ux_users_username_key", indexes);

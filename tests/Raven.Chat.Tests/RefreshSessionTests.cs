@@ -1,6 +1,6 @@
 namespace Raven.Chat.Tests;
 
-public class RefreshSessionTests : ChatTestBase
+public abstract class RefreshSessionTests(StoreKind store) : ChatTestBase(store)
 {
     private IRefreshSessionStore Store => new Internal.Storage.SqlRefreshSessionStore(Chat.Database.Store, TimeProvider.System);
 
@@ -91,3 +91,7 @@ public class RefreshSessionTests : ChatTestBase
         await Assert.ThrowsAnyAsync<System.Data.Common.DbException>(() => Store.CreateAsync(NewSession("u2", "f2", "same")));
     }
 }
+
+public sealed class SqliteRefreshSessionTests() : RefreshSessionTests(StoreKind.Sqlite);
+
+public sealed class PostgresRefreshSessionTests() : RefreshSessionTests(StoreKind.Postgres);

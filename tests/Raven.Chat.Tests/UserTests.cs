@@ -2,7 +2,7 @@ using Microsoft.Extensions.Options;
 
 namespace Raven.Chat.Tests;
 
-public class UserTests : ChatTestBase
+public abstract class UserTests(StoreKind store) : ChatTestBase(store)
 {
     [Fact]
     public async Task Register_normalizes_email_and_returns_user()
@@ -218,3 +218,7 @@ public class UserTests : ChatTestBase
         Assert.Equal(3, (await Service.SearchUsersAsync("user", 3)).Count);
     }
 }
+
+public sealed class SqliteUserTests() : UserTests(StoreKind.Sqlite);
+
+public sealed class PostgresUserTests() : UserTests(StoreKind.Postgres);

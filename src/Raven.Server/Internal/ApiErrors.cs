@@ -39,6 +39,7 @@ internal static class ApiErrors
         ChatErrorKind.PermissionDenied => (StatusCodes.Status403Forbidden, "PERMISSION_DENIED"),
         ChatErrorKind.NotFound => (StatusCodes.Status404NotFound, "NOT_FOUND"),
         ChatErrorKind.Conflict => (StatusCodes.Status409Conflict, "CONFLICT"),
+        ChatErrorKind.Unavailable => (StatusCodes.Status503ServiceUnavailable, "SERVICE_UNAVAILABLE"),
         _ => (StatusCodes.Status500InternalServerError, "INTERNAL_ERROR"),
     };
 

@@ -9,7 +9,7 @@ internal sealed record ConversationRow(Conversation Conversation, string? Direct
 
 internal sealed record ParticipantRow(string UserId, DateTimeOffset JoinedAt, int UnreadCount, DateTimeOffset? LastReadAt);
 
-internal sealed record MessageRow(Message Message, bool Deleted);
+internal sealed record MessageRow(Message Message, bool Deleted, long Seq);
 
 internal sealed record SummaryRow(Conversation Conversation, int UnreadCount, DateTimeOffset? LastReadAt, string? LastMessageId);
 
@@ -21,14 +21,16 @@ internal sealed record FriendRequestRow(FriendRequest Request, string PairKey);
 /// No rules here: <see cref="ChatService"/> decides, these only read and write rows.
 /// </summary>
 /// <remarks>
-/// Cursor pagination compares ids as text, which must be byte order: SQLite's default BINARY collation is;
-/// on PostgreSQL declare the id columns <c>COLLATE "C"</c> in that dialect's schema.
+/// History is ordered by <c>messages.seq</c>, a per-conversation number taken from <c>conversations.last_seq</c> in
+/// the send transaction. That UPDATE locks the conversation row until commit, so on every engine seq order is commit
+/// order per conversation and an <c>after</c> reader can never see seq n+1 without n (gap-free across nodes).
+/// Ids are compared as text only for equality; the PostgreSQL schema still declares them <c>COLLATE "C"</c>.
 /// </remarks>
 internal static class ChatQueries
 {
     private const string UserColumns = "u.id, u.username, u.email, u.avatar, u.created_at";
     private const string ConversationColumns = "c.id, c.name, c.type, c.owner_id, c.avatar, c.created_at, c.updated_at, c.direct_key, c.deleted_at";
-    private const string MessageColumns = "m.id, m.conversation_id, m.sender_id, su.username, su.avatar, m.text, m.url, m.file_name, m.created_at, m.updated_at, m.deleted_at";
+    private const string MessageColumns = "m.id, m.conversation_id, m.sender_id, su.username, su.avatar, m.text, m.url, m.file_name, m.created_at, m.updated_at, m.deleted_at, m.seq";
     private const string MessageFrom = "messages m JOIN users su ON su.id = m.sender_id";
 
     public static long ToUnixMs(DateTimeOffset value) => value.ToUnixTimeMilliseconds();
@@ -174,7 +176,7 @@ internal static class ChatQueries
             SELECT {ConversationColumns}, p.unread_count, p.last_read_at,
                    (SELECT m.id FROM messages m
                     WHERE m.conversation_id = c.id AND m.deleted_at IS NULL
-                    ORDER BY m.id DESC LIMIT 1) AS last_message_id
+                    ORDER BY m.seq DESC LIMIT 1) AS last_message_id
             FROM participants p JOIN conversations c ON c.id = p.conversation_id
             WHERE p.user_id = @u AND c.deleted_at IS NULL
             ORDER BY c.last_activity_at DESC, c.id DESC
@@ -207,22 +209,41 @@ internal static class ChatQueries
 
     // ---- messages ----
 
-    public static Task<int> InsertMessageAsync(this DbSession db, Message message) =>
-        db.ExecuteAsync(
+    /// <summary>
+    /// Stores a message as the conversation's next one: takes the next sequence number (locking the conversation row
+    /// until commit, which orders concurrent sends on every engine), moves the conversation up the sidebar and gives
+    /// everyone but the sender one more unread message. False, with nothing written, when the conversation is missing
+    /// or deleted or the sender is not a participant: the check is part of the same statement, so it costs no extra
+    /// round trip and needs no cache that other nodes would have to invalidate.
+    /// </summary>
+    public static async Task<bool> InsertMessageAsync(this DbSession db, Message message)
+    {
+        long at = ToUnixMs(message.CreatedAt);
+        long? seq = await db.ScalarInt64Async(
             """
-            INSERT INTO messages (id, conversation_id, sender_id, text, url, file_name, created_at, updated_at, deleted_at)
-            VALUES (@id, @c, @s, @text, @url, @file, @at, @at, NULL)
+            UPDATE conversations
+            SET last_seq = last_seq + 1,
+                last_activity_at = CASE WHEN last_activity_at < @at THEN @at ELSE last_activity_at END
+            WHERE id = @c AND deleted_at IS NULL
+              AND EXISTS (SELECT 1 FROM participants p WHERE p.conversation_id = @c AND p.user_id = @s)
+            RETURNING last_seq
+            """,
+            ("@c", message.ConversationId), ("@s", message.SenderId), ("@at", at)).ConfigureAwait(false);
+        if (seq is null)
+        {
+            return false;
+        }
+
+        await db.ExecuteAsync(
+            """
+            INSERT INTO messages (id, conversation_id, sender_id, text, url, file_name, created_at, updated_at, deleted_at, seq)
+            VALUES (@id, @c, @s, @text, @url, @file, @at, @at, NULL, @seq)
             """,
             ("@id", message.Id), ("@c", message.ConversationId), ("@s", message.SenderId), ("@text", message.Text),
-            ("@url", message.Url), ("@file", message.FileName), ("@at", ToUnixMs(message.CreatedAt)));
-
-    /// <summary>Everyone but the sender gets one more unread message; the conversation moves up the sidebar.</summary>
-    public static async Task RecordActivityAsync(this DbSession db, string conversationId, string senderId, DateTimeOffset at)
-    {
+            ("@url", message.Url), ("@file", message.FileName), ("@at", at), ("@seq", seq.Value)).ConfigureAwait(false);
         await db.ExecuteAsync("UPDATE participants SET unread_count = unread_count + 1 WHERE conversation_id = @c AND user_id <> @s",
-            ("@c", conversationId), ("@s", senderId)).ConfigureAwait(false);
-        await db.ExecuteAsync("UPDATE conversations SET last_activity_at = @at WHERE id = @c AND last_activity_at < @at",
-            ("@c", conversationId), ("@at", ToUnixMs(at))).ConfigureAwait(false);
+            ("@c", message.ConversationId), ("@s", message.SenderId)).ConfigureAwait(false);
+        return true;
     }
 
     public static Task<MessageRow?> FindMessageAsync(this DbSession db, string id) =>
@@ -236,8 +257,9 @@ internal static class ChatQueries
         db.QueryAsync(
             $"""
             SELECT {MessageColumns} FROM {MessageFrom}
-            WHERE m.conversation_id = @c AND m.deleted_at IS NULL {(before is null ? "" : "AND m.id < @before")}
-            ORDER BY m.id DESC
+            WHERE m.conversation_id = @c AND m.deleted_at IS NULL
+                  {(before is null ? "" : "AND m.seq < (SELECT b.seq FROM messages b WHERE b.id = @before)")}
+            ORDER BY m.seq DESC
             LIMIT @limit
             """,
             r => ReadMessage(r).Message, ("@c", conversationId), ("@before", before ?? ""), ("@limit", limit));
@@ -247,8 +269,9 @@ internal static class ChatQueries
         db.QueryAsync(
             $"""
             SELECT {MessageColumns} FROM {MessageFrom}
-            WHERE m.conversation_id = @c AND m.deleted_at IS NULL AND m.id > @after
-            ORDER BY m.id ASC
+            WHERE m.conversation_id = @c AND m.deleted_at IS NULL
+                  AND m.seq > (SELECT a.seq FROM messages a WHERE a.id = @after)
+            ORDER BY m.seq ASC
             LIMIT @limit
             """,
             r => ReadMessage(r).Message, ("@c", conversationId), ("@after", after), ("@limit", limit));
@@ -388,7 +411,8 @@ internal static class ChatQueries
         new(
             new Message(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetNullableString(4), r.GetNullableString(5),
                 r.GetNullableString(6), r.GetNullableString(7), r.GetTimestamp(8), r.GetTimestamp(9)),
-            !r.IsDBNull(10));
+            !r.IsDBNull(10),
+            r.GetInt64(11));
 
     private static FriendRequestRow ReadFriendRequest(DbDataReader r) =>
         new(

@@ -6,9 +6,12 @@ namespace Raven.Chat.Internal.Storage;
 /// One unit of work on one connection (inside a transaction for writes). Queries are written once in
 /// portable SQL against this type; the dialect lives in <see cref="SqlStore"/> subclasses.
 /// </summary>
-internal sealed class DbSession(DbConnection connection, DbTransaction? transaction, CancellationToken cancellationToken)
+internal sealed class DbSession(ConnectionLease lease, DbTransaction? transaction, CancellationToken cancellationToken, SqlStore store)
 {
-    public DbConnection Connection { get; } = connection;
+    /// <summary>The store this session belongs to (error classification).</summary>
+    public SqlStore Store { get; } = store;
+
+    public DbConnection Connection => lease.Connection;
 
     public DbTransaction? Transaction { get; } = transaction;
 
@@ -29,19 +32,23 @@ internal sealed class DbSession(DbConnection connection, DbTransaction? transact
     public Task<long?> ScalarInt64Async(string sql, params ReadOnlySpan<(string Name, object? Value)> parameters) =>
         ScalarCoreAsync(CreateCommand(sql, parameters));
 
-    private async Task<int> ExecuteCoreAsync(DbCommand command)
+    private async Task<int> ExecuteCoreAsync(Lent command)
     {
-        await using (command.ConfigureAwait(false))
+        try
         {
-            return await command.ExecuteNonQueryAsync(CancellationToken).ConfigureAwait(false);
+            return await command.Command.ExecuteNonQueryAsync(CancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await command.DisposeAsync().ConfigureAwait(false);
         }
     }
 
-    private async Task<List<T>> QueryCoreAsync<T>(DbCommand command, Func<DbDataReader, T> map)
+    private async Task<List<T>> QueryCoreAsync<T>(Lent command, Func<DbDataReader, T> map)
     {
-        await using (command.ConfigureAwait(false))
+        try
         {
-            DbDataReader reader = await command.ExecuteReaderAsync(CancellationToken).ConfigureAwait(false);
+            DbDataReader reader = await command.Command.ExecuteReaderAsync(CancellationToken).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {
                 var results = new List<T>();
@@ -53,32 +60,50 @@ internal sealed class DbSession(DbConnection connection, DbTransaction? transact
                 return results;
             }
         }
+        finally
+        {
+            await command.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
-    private async Task<T?> QueryFirstCoreAsync<T>(DbCommand command, Func<DbDataReader, T> map)
+    private async Task<T?> QueryFirstCoreAsync<T>(Lent command, Func<DbDataReader, T> map)
         where T : class
     {
-        await using (command.ConfigureAwait(false))
+        try
         {
-            DbDataReader reader = await command.ExecuteReaderAsync(CancellationToken).ConfigureAwait(false);
+            DbDataReader reader = await command.Command.ExecuteReaderAsync(CancellationToken).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {
                 return await reader.ReadAsync(CancellationToken).ConfigureAwait(false) ? map(reader) : null;
             }
         }
-    }
-
-    private async Task<long?> ScalarCoreAsync(DbCommand command)
-    {
-        await using (command.ConfigureAwait(false))
+        finally
         {
-            object? value = await command.ExecuteScalarAsync(CancellationToken).ConfigureAwait(false);
-            return value is null or DBNull ? null : Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture);
+            await command.DisposeAsync().ConfigureAwait(false);
         }
     }
 
-    private DbCommand CreateCommand(string sql, ReadOnlySpan<(string Name, object? Value)> parameters)
+    private async Task<long?> ScalarCoreAsync(Lent command)
     {
+        try
+        {
+            object? value = await command.Command.ExecuteScalarAsync(CancellationToken).ConfigureAwait(false);
+            return value is null or DBNull ? null : Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture);
+        }
+        finally
+        {
+            await command.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private Lent CreateCommand(string sql, ReadOnlySpan<(string Name, object? Value)> parameters)
+    {
+        if (lease.Commands is { } cache)
+        {
+            DbCommand cached = cache.Get(sql, Transaction, parameters, out bool owned);
+            return new Lent(cached, owned);
+        }
+
         DbCommand command = Connection.CreateCommand();
         command.CommandText = sql;
         command.Transaction = Transaction;
@@ -90,7 +115,13 @@ internal sealed class DbSession(DbConnection connection, DbTransaction? transact
             command.Parameters.Add(parameter);
         }
 
-        return command;
+        return new Lent(command, Owned: true);
+    }
+
+    /// <summary>A command for one execution: disposed afterwards unless a <see cref="CommandCache"/> keeps it.</summary>
+    private readonly record struct Lent(DbCommand Command, bool Owned) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync() => Owned ? Command.DisposeAsync() : ValueTask.CompletedTask;
     }
 }
 

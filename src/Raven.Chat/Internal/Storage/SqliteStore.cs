@@ -5,43 +5,94 @@ using Microsoft.Extensions.Logging;
 namespace Raven.Chat.Internal.Storage;
 
 /// <summary>
-/// SQLite (Microsoft.Data.Sqlite, bundled e_sqlite3): pooled connection per operation, WAL so readers never
-/// wait for the writer, foreign keys on, and one in-process writer at a time so SQLITE_BUSY is rare
-/// (busy_timeout covers other processes holding the lock).
+/// SQLite (Microsoft.Data.Sqlite, bundled e_sqlite3). The store keeps its own small pool of open connections, so
+/// per-connection settings are applied once per physical connection and each connection keeps its prepared
+/// commands (<see cref="CommandCache"/>). WAL lets readers proceed while the one in-process writer (a semaphore)
+/// commits; busy_timeout covers another process holding the write lock.
 /// </summary>
-internal sealed class SqliteStore(string connectionString, ILogger logger) : SqlStore
+internal sealed class SqliteStore : SqlStore
 {
     private const int SqliteConstraint = 19;
     private const int SqliteConstraintUnique = 2067;
     private const int SqliteConstraintPrimaryKey = 1555;
+    private const int MaxIdleConnections = 8;
+
+    // Result codes that mean "the database cannot serve this now" (busy/locked, read-only, I/O, full, cannot open, ...).
+    private static readonly HashSet<int> UnavailableCodes = [5, 6, 7, 8, 10, 11, 13, 14, 15, 26];
 
     private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private readonly ILogger _logger;
+    private readonly System.Collections.Concurrent.ConcurrentBag<PooledConnection> _idle = [];
+    private readonly string _connectionPragmas;
+    private int _idleCount;
+    private volatile bool _disposed;
 
-    // busy_timeout makes SQLite itself wait for another process's write lock (in-process writers queue on _writeGate).
-    private readonly string _connectionPragmas =
-        $"PRAGMA synchronous=NORMAL; PRAGMA busy_timeout={Math.Max(0, new SqliteConnectionStringBuilder(connectionString).DefaultTimeout) * 1000};";
+    public SqliteStore(string connectionString, ILogger logger)
+    {
+        var builder = new SqliteConnectionStringBuilder(connectionString) { Pooling = false };
+        ConnectionString = builder.ToString();
+        _logger = logger;
+        // In WAL mode synchronous=NORMAL skips the fsync per commit yet stays consistent; only an OS crash or power
+        // loss can drop the last few commits. busy_timeout makes SQLite itself wait for another process's write lock.
+        _connectionPragmas = $"PRAGMA synchronous=NORMAL; PRAGMA busy_timeout={Math.Max(0, builder.DefaultTimeout) * 1000};";
+    }
 
-    public string ConnectionString { get; } = connectionString;
+    public string ConnectionString { get; }
 
     public override bool IsUniqueViolation(DbException exception) =>
         exception is SqliteException { SqliteErrorCode: SqliteConstraint } sqlite
         && sqlite.SqliteExtendedErrorCode is SqliteConstraintUnique or SqliteConstraintPrimaryKey;
 
-    protected override async ValueTask<DbConnection> OpenAsync(CancellationToken ct)
+    public override bool IsConstraintViolation(DbException exception) =>
+        exception is SqliteException { SqliteErrorCode: SqliteConstraint };
+
+    protected override bool IsUnavailableCore(DbException exception) =>
+        exception is SqliteException sqlite && UnavailableCodes.Contains(sqlite.SqliteErrorCode);
+
+    protected override async ValueTask<ConnectionLease> RentAsync(CancellationToken ct)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_idle.TryTake(out PooledConnection? pooled))
+        {
+            Interlocked.Decrement(ref _idleCount);
+        }
+        else
+        {
+            pooled = await OpenPhysicalAsync(ct).ConfigureAwait(false);
+        }
+
+        return new ConnectionLease(pooled.Connection, pooled.Commands, (lease, healthy) => ReturnAsync(pooled, healthy));
+    }
+
+    private ValueTask ReturnAsync(PooledConnection pooled, bool healthy)
+    {
+        if (healthy && !_disposed && Interlocked.Increment(ref _idleCount) <= MaxIdleConnections)
+        {
+            _idle.Add(pooled);
+            return ValueTask.CompletedTask;
+        }
+
+        if (healthy && !_disposed)
+        {
+            Interlocked.Decrement(ref _idleCount);
+        }
+
+        return pooled.DisposeAsync();
+    }
+
+    private async Task<PooledConnection> OpenPhysicalAsync(CancellationToken ct)
     {
         var connection = new SqliteConnection(ConnectionString);
         try
         {
             await connection.OpenAsync(ct).ConfigureAwait(false);
-            // Per-connection settings (a pooled connection may be fresh). In WAL mode synchronous=NORMAL skips the fsync
-            // per commit yet stays consistent; only an OS crash or power loss can drop the last few commits.
             await using (var pragma = connection.CreateCommand())
             {
                 pragma.CommandText = _connectionPragmas;
                 await pragma.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             }
 
-            return connection;
+            return new PooledConnection(connection);
         }
         catch
         {
@@ -60,51 +111,80 @@ internal sealed class SqliteStore(string connectionString, ILogger logger) : Sql
     protected override ValueTask<DbTransaction> BeginReadTransactionAsync(DbConnection connection, CancellationToken ct) =>
         ValueTask.FromResult<DbTransaction>(((SqliteConnection)connection).BeginTransaction(deferred: true));
 
+    // BEGIN IMMEDIATE: the file's write lock for the whole transaction, so writes are serializable (also across processes).
+    protected override ValueTask<DbTransaction> BeginWriteTransactionAsync(DbConnection connection, bool grouped, CancellationToken ct) =>
+        ValueTask.FromResult<DbTransaction>(((SqliteConnection)connection).BeginTransaction(deferred: false));
+
     protected override async Task MigrateAsync(CancellationToken ct)
     {
-        await using DbConnection connection = await OpenAsync(ct).ConfigureAwait(false);
-        var session = new DbSession(connection, null, ct);
-        // Persistent per database file: set once, outside any transaction.
-        await session.ExecuteAsync("PRAGMA journal_mode=WAL;").ConfigureAwait(false);
-        await session.ExecuteAsync("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);").ConfigureAwait(false);
-
-        await using var writeLock = await AcquireWriteLockAsync(ct).ConfigureAwait(false);
-        long current = await session.ScalarInt64Async("SELECT MAX(version) FROM schema_version;").ConfigureAwait(false) ?? 0;
-        if (current > SqliteSchema.Migrations.Length)
+        await using ConnectionLease lease = await RentAsync(ct).ConfigureAwait(false);
+        // Migrations run rarely; keep their one-off statements out of the command cache.
+        await using var uncached = new ConnectionLease(lease.Connection, null, (_, _) => ValueTask.CompletedTask);
+        DbConnection connection = lease.Connection;
+        var session = new DbSession(uncached, null, ct, this);
+        try
         {
-            throw new InvalidOperationException(
-                $"The chat database is at schema version {current}, newer than this build understands ({SqliteSchema.Migrations.Length}).");
-        }
+            // Persistent per database file: set once, outside any transaction.
+            await session.ExecuteAsync("PRAGMA journal_mode=WAL;").ConfigureAwait(false);
+            await session.ExecuteAsync("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);").ConfigureAwait(false);
 
-        for (int i = (int)current; i < SqliteSchema.Migrations.Length; i++)
-        {
-            int version = i + 1;
-            await using DbTransaction transaction = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
-            var tx = new DbSession(connection, transaction, ct);
-            // Re-read inside the write transaction: another process may have migrated meanwhile.
-            long applied = await tx.ScalarInt64Async("SELECT COALESCE(MAX(version), 0) FROM schema_version;").ConfigureAwait(false) ?? 0;
-            if (applied >= version)
+            await using var writeLock = await AcquireWriteLockAsync(ct).ConfigureAwait(false);
+            long current = await session.ScalarInt64Async("SELECT MAX(version) FROM schema_version;").ConfigureAwait(false) ?? 0;
+            if (current > SqliteSchema.Migrations.Length)
             {
-                continue;
+                throw new InvalidOperationException(
+                    $"The chat database is at schema version {current}, newer than this build understands ({SqliteSchema.Migrations.Length}).");
             }
 
-            await tx.ExecuteAsync(SqliteSchema.Migrations[i]).ConfigureAwait(false);
-            await tx.ExecuteAsync("DELETE FROM schema_version; INSERT INTO schema_version (version) VALUES (@v);", ("@v", version)).ConfigureAwait(false);
-            await transaction.CommitAsync(ct).ConfigureAwait(false);
-            ChatLog.SchemaMigrated(logger, version);
+            for (int i = (int)current; i < SqliteSchema.Migrations.Length; i++)
+            {
+                int version = i + 1;
+                await using DbTransaction transaction = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
+                var tx = new DbSession(uncached, transaction, ct, this);
+                // Re-read inside the write transaction: another process may have migrated meanwhile.
+                long applied = await tx.ScalarInt64Async("SELECT COALESCE(MAX(version), 0) FROM schema_version;").ConfigureAwait(false) ?? 0;
+                if (applied >= version)
+                {
+                    continue;
+                }
+
+                await tx.ExecuteAsync(SqliteSchema.Migrations[i]).ConfigureAwait(false);
+                await tx.ExecuteAsync("DELETE FROM schema_version; INSERT INTO schema_version (version) VALUES (@v);", ("@v", version)).ConfigureAwait(false);
+                await transaction.CommitAsync(ct).ConfigureAwait(false);
+                ChatLog.SchemaMigrated(_logger, version);
+            }
+        }
+        catch
+        {
+            lease.Discard();
+            throw;
         }
     }
 
     public override async ValueTask DisposeAsync()
     {
-        // Pooled connections keep the file (and WAL) open; release them so the file can be moved or deleted.
-        using (var connection = new SqliteConnection(ConnectionString))
+        // Finish queued group writes first; then close every connection so the file (and WAL) can be moved or deleted.
+        await base.DisposeAsync().ConfigureAwait(false);
+        _disposed = true;
+        while (_idle.TryTake(out PooledConnection? pooled))
         {
-            SqliteConnection.ClearPool(connection);
+            await pooled.DisposeAsync().ConfigureAwait(false);
         }
 
         _writeGate.Dispose();
-        await base.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private sealed class PooledConnection(SqliteConnection connection) : IAsyncDisposable
+    {
+        public SqliteConnection Connection { get; } = connection;
+
+        public CommandCache Commands { get; } = new(connection);
+
+        public ValueTask DisposeAsync()
+        {
+            Commands.Dispose();
+            return Connection.DisposeAsync();
+        }
     }
 
     private sealed class Releaser(SemaphoreSlim gate) : IAsyncDisposable
@@ -219,6 +299,18 @@ internal static class SqliteSchema
         CREATE UNIQUE INDEX ux_refresh_sessions_token_hash ON refresh_sessions (token_hash);
         CREATE INDEX ix_refresh_sessions_family ON refresh_sessions (family_id);
         CREATE INDEX ix_refresh_sessions_user ON refresh_sessions (user_id);
+        """,
+        // 2: history is ordered by a per-conversation sequence number taken in the send transaction (ids from
+        // several processes are not ordered within a second). Existing messages are numbered in id order.
+        """
+        ALTER TABLE conversations ADD COLUMN last_seq INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE messages ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+        UPDATE messages SET seq = (
+            SELECT COUNT(*) FROM messages earlier
+            WHERE earlier.conversation_id = messages.conversation_id AND earlier.id <= messages.id);
+        UPDATE conversations SET last_seq = (SELECT COALESCE(MAX(seq), 0) FROM messages WHERE conversation_id = conversations.id);
+        CREATE UNIQUE INDEX ux_messages_conversation_seq ON messages (conversation_id, seq);
+        DROP INDEX ix_messages_conversation_id;
         """,
     ];
 }
