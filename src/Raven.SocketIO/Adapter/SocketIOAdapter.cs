@@ -66,6 +66,9 @@ public abstract class SocketIOAdapter
     /// <summary>How many servers share this adapter (1 for <see cref="LocalAdapter"/>).</summary>
     public abstract Task<int> ServerCountAsync();
 
+    /// <summary>A fresh ack id of this namespace, for re-encoding a packet with acks that arrived from another server.</summary>
+    protected long NextAckId() => Namespace.NextAckId();
+
     /// <summary>
     /// Encodes acknowledgement arguments as an ACK packet of this namespace, so a remote adapter can ship an
     /// answer received on this server back to the server that broadcast with acks.

@@ -5,27 +5,33 @@ using System.Text;
 namespace Raven.Testing.Internal;
 
 /// <summary>
-/// Runs <c>npm ci</c> in tests/js once. Several test assemblies run in parallel processes, so the check and the
+/// Runs <c>npm ci</c> once per folder (tests/js, tests/interop). Several test assemblies run in parallel processes, so the check and the
 /// install happen under a cross-process lock file; whoever comes second sees a current install and skips.
 /// </summary>
 internal static class NpmInstaller
 {
     private static readonly SemaphoreSlim s_inProcess = new(1, 1);
-    private static volatile bool s_done;
+    private static readonly HashSet<string> s_done = new(StringComparer.Ordinal);
 
     public static async Task EnsureInstalledAsync(string jsDirectory, CancellationToken cancellationToken)
     {
-        if (s_done)
+        lock (s_done)
         {
-            return;
+            if (s_done.Contains(jsDirectory))
+            {
+                return;
+            }
         }
 
         await s_inProcess.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (s_done)
+            lock (s_done)
             {
-                return;
+                if (s_done.Contains(jsDirectory))
+                {
+                    return;
+                }
             }
 
             await using (await AcquireFileLockAsync(jsDirectory, cancellationToken).ConfigureAwait(false))
@@ -36,7 +42,10 @@ internal static class NpmInstaller
                 }
             }
 
-            s_done = true;
+            lock (s_done)
+            {
+                s_done.Add(jsDirectory);
+            }
         }
         finally
         {
@@ -52,7 +61,7 @@ internal static class NpmInstaller
         return lockFile.Exists
             && hidden.Exists
             && hidden.LastWriteTimeUtc >= lockFile.LastWriteTimeUtc
-            && Directory.Exists(Path.Combine(jsDirectory, "node_modules", "socket.io-client"));
+            && Directory.Exists(Path.Combine(jsDirectory, "node_modules"));
     }
 
     private static async Task<FileStream> AcquireFileLockAsync(string jsDirectory, CancellationToken cancellationToken)

@@ -1,0 +1,89 @@
+namespace Raven.SocketIO.Redis.Internal;
+
+/// <summary>A request to the other servers that collects one answer from each (fetch sockets): done when all answered or at the timeout.</summary>
+internal sealed class PendingFetch(int expected)
+{
+    private readonly Lock _gate = new();
+    private readonly List<RemoteSocket> _sockets = [];
+    private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _answers;
+
+    public int Expected => expected;
+
+    public int Answers
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _answers;
+            }
+        }
+    }
+
+    public Task Done => _done.Task;
+
+    public void Add(IEnumerable<RemoteSocket> sockets)
+    {
+        lock (_gate)
+        {
+            _sockets.AddRange(sockets);
+            if (++_answers >= expected)
+            {
+                _done.TrySetResult();
+            }
+        }
+    }
+
+    public RemoteSocket[] Snapshot()
+    {
+        lock (_gate)
+        {
+            return [.. _sockets];
+        }
+    }
+}
+
+/// <summary>
+/// A broadcast with acks this server sent: counts the servers that reported their client counts. The local part
+/// reports its count plus one "hold" so the caller cannot finish before the remote counts are in; the hold is
+/// released (a count of -1) once every expected server answered, or at the timeout.
+/// </summary>
+internal sealed class PendingBroadcastAck(Action<int> clientCount, Action<SocketIOArguments?> ack)
+{
+    private int _servers;
+    private int _expectedServers = -1;
+    private int _released;
+
+    public void OnClientCount(int count)
+    {
+        clientCount(count);
+        Interlocked.Increment(ref _servers);
+        ReleaseIfComplete();
+    }
+
+    public void OnAck(SocketIOArguments? arguments) => ack(arguments);
+
+    public void ExpectServers(int count)
+    {
+        Volatile.Write(ref _expectedServers, count);
+        ReleaseIfComplete();
+    }
+
+    public void Release()
+    {
+        if (Interlocked.Exchange(ref _released, 1) == 0)
+        {
+            clientCount(-1);
+        }
+    }
+
+    private void ReleaseIfComplete()
+    {
+        var expected = Volatile.Read(ref _expectedServers);
+        if (expected >= 0 && Volatile.Read(ref _servers) >= expected)
+        {
+            Release();
+        }
+    }
+}
