@@ -42,6 +42,13 @@ if [ -f tests/js/package-lock.json ]; then
   fi
 fi
 
+# The client kit (tests/js/client-kit): @raven/types and the React example, from their lock files; the package is built.
+for dir in clients/typescript examples/react-chat; do
+  echo "==> npm ci ($dir)"
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) || abort "npm ci in $dir failed"
+done
+(cd clients/typescript && npm run build --silent) || abort "@raven/types does not build"
+
 if [ -n "${TEST_PROJECTS:-}" ]; then
   read -r -a projects <<<"$TEST_PROJECTS"
 else
