@@ -1,4 +1,4 @@
-// The conformance app: the behaviour an independent Socket.IO checker verifies (see docs/conformance.md).
+// The conformance app: the behaviour an independent Socket.IO checker verifies (see docs/conformance-app.md).
 // dotnet run --project samples/Conformance -- --urls http://127.0.0.1:3000
 var app = ConformanceApp.Build(args);
 app.Run();

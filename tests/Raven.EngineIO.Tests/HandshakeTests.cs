@@ -6,6 +6,7 @@ using Raven.EngineIO.Tests.Infrastructure;
 namespace Raven.EngineIO.Tests;
 
 /// <summary>conformance-app.md sections 2 and 3.1: handshakes, settings and request validation.</summary>
+[Trait("Timing", "ConformanceHeartbeat")]
 public sealed class HandshakeTests(ConformanceFixture server) : IClassFixture<ConformanceFixture>
 {
     private static readonly string[] OpenKeys = ["maxPayload", "pingInterval", "pingTimeout", "sid", "upgrades"];

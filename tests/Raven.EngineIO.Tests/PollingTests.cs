@@ -5,6 +5,7 @@ using Raven.EngineIO.Tests.Infrastructure;
 namespace Raven.EngineIO.Tests;
 
 /// <summary>conformance-app.md sections 3.2 and 4 (echo) over HTTP long-polling.</summary>
+[Trait("Timing", "ConformanceHeartbeat")]
 public sealed class PollingTests(ConformanceFixture server) : IClassFixture<ConformanceFixture>
 {
     internal static void RelaxedHeartbeat(EngineIOOptions options)

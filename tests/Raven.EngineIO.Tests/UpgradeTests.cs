@@ -6,6 +6,7 @@ using Raven.EngineIO.Tests.Infrastructure;
 namespace Raven.EngineIO.Tests;
 
 /// <summary>conformance-app.md section 3.5: upgrading a polling session to WebSocket.</summary>
+[Trait("Timing", "ConformanceHeartbeat")]
 public sealed class UpgradeTests(ConformanceFixture server) : IClassFixture<ConformanceFixture>
 {
     [Fact]

@@ -5,6 +5,7 @@ using Raven.EngineIO.Tests.Infrastructure;
 namespace Raven.EngineIO.Tests;
 
 /// <summary>conformance-app.md sections 3.3, 3.4 and 4 over WebSocket.</summary>
+[Trait("Timing", "ConformanceHeartbeat")]
 public sealed class WebSocketTests(ConformanceFixture server) : IClassFixture<ConformanceFixture>
 {
     [Fact]

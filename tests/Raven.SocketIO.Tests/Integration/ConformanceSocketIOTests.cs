@@ -41,6 +41,8 @@ public sealed class ConformanceHostFixture : IAsyncLifetime
 /// Section 5 of docs/conformance-app.md through real Kestrel and a raw WebSocket, frame by frame as strings.
 /// Pings that arrive between frames are answered and skipped (the checker tolerates them too).
 /// </summary>
+[Collection(StrictTimingCollection.Name)]
+[Trait("Timing", "ConformanceHeartbeat")]
 public sealed partial class ConformanceSocketIOTests(ConformanceHostFixture fixture) : IClassFixture<ConformanceHostFixture>
 {
     private const string P0 = "{\"_placeholder\":true,\"num\":0}";

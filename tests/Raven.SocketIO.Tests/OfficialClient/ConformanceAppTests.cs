@@ -25,9 +25,11 @@ public sealed class ConformanceAppFixture : IAsyncLifetime
 }
 
 /// <summary>
-/// The conformance app (docs/conformance.md) driven by the official socket.io-client and engine.io-client, on
+/// The conformance app (docs/conformance-app.md) driven by the official socket.io-client and engine.io-client, on
 /// every transport variant, including the Socket.IO-over-polling paths the black-box checker never exercises.
 /// </summary>
+[Collection(StrictTimingCollection.Name)]
+[Trait("Timing", "ConformanceHeartbeat")]
 public sealed class ConformanceAppTests(ConformanceAppFixture fixture) : IClassFixture<ConformanceAppFixture>
 {
     private static readonly byte[] First = [1, 2, 3];
