@@ -24,6 +24,9 @@ public sealed class ChatOptions
     /// </summary>
     public int? PasswordHashIterations { get; set; }
 
+    /// <summary>Most members of a group, the owner included. Checked before any per-member work.</summary>
+    public int MaxGroupMembers { get; set; } = 10_000;
+
     /// <summary>Seconds a database command waits on a locked database before failing.</summary>
     public int BusyTimeoutSeconds { get; set; } = 30;
 

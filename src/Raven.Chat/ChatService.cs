@@ -20,6 +20,9 @@ public sealed class ChatService : IChatService
     // The hasher ignores the user argument; one placeholder keeps the call sites non-null.
     private static readonly User HashSubject = new("", "", "", null, DateTimeOffset.UnixEpoch);
 
+    /// <summary>The <see cref="ChatException.Details"/> of a wrong current password (the transport limits retries).</summary>
+    public const string CurrentPasswordIncorrect = "currentPassword";
+
     private readonly SqlStore _store;
     private readonly ChatOptions _options;
     private readonly PasswordHasher<User> _hasher;
@@ -34,8 +37,9 @@ public sealed class ChatService : IChatService
         _store = database.Store;
         _options = options.Value;
         ArgumentOutOfRangeException.ThrowIfLessThan(_options.MaxMessageLength, 1, "ChatOptions.MaxMessageLength");
+        ArgumentOutOfRangeException.ThrowIfLessThan(_options.MaxGroupMembers, 2, "ChatOptions.MaxGroupMembers");
         var hasherOptions = new PasswordHasherOptions();
-        if (_options.PasswordHashIterations is int iterations)
+        if (_options.PasswordHashIterations is { } iterations)
         {
             ArgumentOutOfRangeException.ThrowIfLessThan(iterations, 1, "ChatOptions.PasswordHashIterations");
             hasherOptions.IterationCount = iterations;
@@ -46,6 +50,8 @@ public sealed class ChatService : IChatService
         _time = timeProvider ?? TimeProvider.System;
         _decoyHash = new Lazy<string>(() => _hasher.HashPassword(HashSubject, Guid.NewGuid().ToString()));
     }
+
+    private int MaxGroupMembers => _options.MaxGroupMembers;
 
     // ---------------------------------------------------------------- users
 
@@ -147,7 +153,7 @@ public sealed class ChatService : IChatService
                 ?? throw NotFound("User not found");
             if (_hasher.VerifyHashedPassword(HashSubject, current.PasswordHash, update.CurrentPassword) == PasswordVerificationResult.Failed)
             {
-                throw Invalid("Current password is incorrect");
+                throw Invalid("Current password is incorrect", CurrentPasswordIncorrect);
             }
 
             newHash = _hasher.HashPassword(HashSubject, update.Password);
@@ -240,7 +246,7 @@ public sealed class ChatService : IChatService
     /// <summary>
     /// <paramref name="userIds"/> are the other members (the caller is dropped if listed, duplicates are ignored).
     /// Direct: exactly one other user, name optional (stored as given or ""); the live DM of the pair is returned
-    /// when there is one. Group: name 1..100 characters, 1..49 other users; the caller becomes the owner.
+    /// when there is one. Group: name 1..100 characters, 1 to MaxGroupMembers - 1 other users; the caller becomes the owner.
     /// </summary>
     public async Task<Conversation> CreateConversationAsync(
         string userId, ConversationType type, string? name, IReadOnlyList<string> userIds, CancellationToken ct = default)
@@ -251,11 +257,20 @@ public sealed class ChatService : IChatService
             throw Invalid("userIds is required");
         }
 
+        // Size first: nothing per member happens for a list that can never be valid (it may name the caller and repeat ids).
+        if (userIds.Count > MaxGroupMembers)
+        {
+            throw Invalid(type == ConversationType.Direct
+                ? "A direct conversation needs exactly one other user"
+                : $"A group needs 1 to {MaxGroupMembers - 1} other users");
+        }
+
+        var seen = new HashSet<string>(userIds.Count, StringComparer.Ordinal) { me };
         var others = new List<string>(userIds.Count);
         foreach (string raw in userIds)
         {
             string other = Id(raw, "userIds");
-            if (other != me && !others.Contains(other))
+            if (seen.Add(other))
             {
                 others.Add(other);
             }
@@ -281,7 +296,7 @@ public sealed class ChatService : IChatService
         else if (type == ConversationType.Group)
         {
             string groupName = ConversationName(name);
-            if (others.Count is < 1 or >= MaxGroupMembers)
+            if (others.Count < 1 || others.Count >= MaxGroupMembers)
             {
                 throw Invalid($"A group needs 1 to {MaxGroupMembers - 1} other users");
             }

@@ -19,6 +19,15 @@ public interface IChatNotifier
     /// stop hearing the conversation's room.
     /// </summary>
     Task MembershipEnded(string conversationId, IReadOnlyList<string> userIds) => Task.CompletedTask;
+
+    /// <summary>
+    /// A session ended (sign-out): disconnect the sockets authenticated by it; all of the user's when
+    /// <paramref name="sessionId"/> is null (tokens without a session id).
+    /// </summary>
+    Task SessionEnded(string userId, string? sessionId) => Task.CompletedTask;
+
+    /// <summary>Every session of the user ended (password change): disconnect their sockets, except those of <paramref name="exceptSessionId"/>.</summary>
+    Task UserSessionsEnded(string userId, string? exceptSessionId) => Task.CompletedTask;
 }
 
 /// <summary>Who is online right now. The default says nobody; the realtime layer registers the real one.</summary>

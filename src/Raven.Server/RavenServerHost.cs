@@ -19,7 +19,7 @@ public static class RavenServerHost
     /// <c>--JWT_SECRET=...</c>, <c>--environment</c>) plus environment variables and appsettings.json.
     /// <paramref name="configure"/> runs before Raven's registrations (tests add configuration or services there).
     /// </summary>
-    /// <exception cref="InvalidOperationException">The configuration is invalid (the message lists every problem).</exception>
+    /// <exception cref="RavenConfigurationException">The configuration is invalid (the message lists every problem).</exception>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateBuilder(args);
@@ -42,15 +42,10 @@ public static class RavenServerHostingExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var options = builder.Configuration.Get<RavenServerOptions>() ?? new RavenServerOptions();
-        var errors = options.Validate().ToList();
-        if (JwtSecretResolver.MissingSecretError(options, builder.Environment) is { } missingSecret)
-        {
-            errors.Add(missingSecret);
-        }
-
+        var errors = options.Validate().Concat(JwtSecretResolver.EnvironmentErrors(options, builder.Environment)).ToList();
         if (errors.Count > 0)
         {
-            throw new InvalidOperationException("Invalid Raven configuration:" + string.Concat(errors.Select(e => Environment.NewLine + " - " + e)));
+            throw new RavenConfigurationException(errors);
         }
 
         // Only now, with a valid configuration, may a Development secret be generated and written.
@@ -80,14 +75,19 @@ public static class RavenServerHostingExtensions
             chat.DatabaseUrl = options.DatabaseUrl;
             chat.MaxMessageLength = options.MaxMessageLength;
             chat.PasswordHashIterations = options.PasswordHashIterations;
+            chat.MaxGroupMembers = options.MaxGroupMembers;
         });
         services.AddHostedService<ChatDatabaseInitializer>();
 
-        var keys = new JwtKeys(secret);
+        var keys = new JwtKeys(secret, options.PreviousJwtSecrets);
         services.AddSingleton(keys);
-        services.AddSingleton(sp => new AccessTokenValidator(keys, sp.GetRequiredService<IChatService>()));
+        services.AddSingleton(sp => new SessionRevocations(sp.GetRequiredService<TimeProvider>(), TimeSpan.FromMinutes(options.JwtMaxTokenMinutes)));
+        services.AddSingleton(sp => new AccessTokenValidator(keys, sp.GetRequiredService<IChatService>(), options, sp.GetRequiredService<SessionRevocations>()));
         services.AddSingleton<AccessTokenIssuer>();
         services.AddSingleton<SessionService>();
+        services.AddSingleton(sp => new LoginThrottle(options, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(new PasswordHashGate(options));
+        services.AddSingleton<CredentialCheck>();
         services.AddSingleton<UploadStore>();
         // Authentication pulls in Data Protection; keep its key ring with the rest of the server's state, not in ~/.aspnet.
         services.AddDataProtection().PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(options.DataDirectory, "keys")));
@@ -135,7 +135,19 @@ public static class RavenServerHostingExtensions
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Raven.Server");
         app.Services.GetRequiredService<StartupReport>().Log(logger, options, app.Services.GetRequiredService<JwtKeys>());
 
+        if (options.KnownProxyEntries.Count > 0)
+        {
+            // First, so rate limits, Secure cookies and HSTS see the client's address and scheme.
+            app.UseForwardedHeaders();
+        }
+
         app.UseExceptionHandler();
+        if (!app.Environment.IsDevelopment())
+        {
+            // Only ever sent on HTTPS responses (direct TLS, or a KNOWN_PROXIES proxy saying X-Forwarded-Proto: https).
+            app.UseHsts();
+        }
+
         app.Use((context, next) =>
         {
             // JSON and uploads are never to be sniffed into something executable.
@@ -166,8 +178,12 @@ public static class RavenServerHostingExtensions
                 status = report.Status == Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy ? "ok" : "unhealthy",
             }),
         });
-        app.MapOpenApi();
-        app.MapScalarApiReference("/docs", scalar => scalar.WithTitle("Raven chat API").WithOpenApiRoutePattern("/openapi/{documentName}.json"));
+        if (options.ApiDocs ?? app.Environment.IsDevelopment())
+        {
+            app.MapOpenApi();
+            app.MapScalarApiReference("/docs", scalar => scalar.WithTitle("Raven chat API").WithOpenApiRoutePattern("/openapi/{documentName}.json"));
+        }
+
         app.MapRealtime();
         return app;
     }

@@ -64,7 +64,7 @@ public abstract class ConversationTests(StoreKind store) : ChatTestBase(store)
         await Expect.Fails(ChatErrorKind.Validation, () => Service.CreateConversationAsync(a.Id, ConversationType.Group, "  ", [b.Id]));
         await Expect.Fails(ChatErrorKind.Validation, () => Service.CreateConversationAsync(a.Id, ConversationType.Group, new string('n', 101), [b.Id]));
         await Expect.Fails(ChatErrorKind.Validation, () => Service.CreateConversationAsync(a.Id, ConversationType.Group, "g", [a.Id]));
-        var tooMany = Enumerable.Range(0, 50).Select(_ => ObjectIds.NewId()).ToArray();
+        var tooMany = Enumerable.Range(0, Chat.Options.MaxGroupMembers).Select(_ => ObjectIds.NewId()).ToArray();
         await Expect.Fails(ChatErrorKind.Validation, () => Service.CreateConversationAsync(a.Id, ConversationType.Group, "g", tooMany));
         var missing = ObjectIds.NewId();
         var ex = await Expect.Fails(ChatErrorKind.NotFound, () => Service.CreateConversationAsync(a.Id, ConversationType.Group, "g", [b.Id, missing]));
@@ -203,18 +203,43 @@ public abstract class ConversationTests(StoreKind store) : ChatTestBase(store)
     }
 
     [Fact]
-    public async Task Group_member_limit_is_enforced()
+    public async Task Group_member_limit_is_a_setting_enforced_on_create_and_add()
     {
-        User owner = await Chat.UserAsync("owner");
+        await using TestChat small = await TestChat.CreateAsync(o => o.MaxGroupMembers = 5);
+        User owner = await small.UserAsync("owner");
         var others = new List<User>();
-        for (int i = 0; i < 50; i++)
+        for (int i = 0; i < 5; i++)
         {
-            others.Add(await Chat.UserAsync($"member{i:00}"));
+            others.Add(await small.UserAsync($"member{i:00}"));
         }
 
-        Conversation g = await Service.CreateConversationAsync(owner.Id, ConversationType.Group, "big", others.Take(49).Select(u => u.Id).ToArray());
-        Assert.Equal(50, (await Service.GetParticipantIdsAsync(g.Id)).Count);
-        await Expect.Fails(ChatErrorKind.Validation, () => Service.AddMemberAsync(owner.Id, g.Id, others[49].Id));
+        await Expect.Fails(ChatErrorKind.Validation, () => small.Service.CreateConversationAsync(owner.Id, ConversationType.Group, "too big", others.Select(u => u.Id).ToArray()));
+        Conversation g = await small.Service.CreateConversationAsync(owner.Id, ConversationType.Group, "big", others.Take(4).Select(u => u.Id).ToArray());
+        Assert.Equal(5, (await small.Service.GetParticipantIdsAsync(g.Id)).Count);
+        await Expect.Fails(ChatErrorKind.Validation, () => small.Service.AddMemberAsync(owner.Id, g.Id, others[4].Id));
+    }
+
+    [Fact]
+    public async Task Default_group_member_limit_is_ten_thousand()
+    {
+        Assert.Equal(10_000, new ChatOptions().MaxGroupMembers);
+        var (a, b) = await Pair();
+        // 49 others was the old hard-coded ceiling; the default allows far more (only existing users count).
+        Conversation g = await Service.CreateConversationAsync(a.Id, ConversationType.Group, "g", [b.Id]);
+        Assert.Equal(2, (await Service.GetParticipantIdsAsync(g.Id)).Count);
+    }
+
+    [Fact]
+    public async Task An_oversized_member_list_is_refused_before_any_per_member_work()
+    {
+        User owner = await Chat.UserAsync("owner");
+        // More distinct ids than a group may hold, then a malformed one: the size is checked first, so the answer is
+        // about the size (the old code de-duplicated the whole list quadratically and then complained about the id).
+        var ids = Enumerable.Range(0, Chat.Options.MaxGroupMembers + 1).Select(_ => ObjectIds.NewId()).Append("not-an-id").ToArray();
+        ChatException ex = await Expect.Fails(ChatErrorKind.Validation, () => Service.CreateConversationAsync(owner.Id, ConversationType.Group, "huge", ids));
+        Assert.Contains("other users", ex.Message);
+        ex = await Expect.Fails(ChatErrorKind.Validation, () => Service.CreateConversationAsync(owner.Id, ConversationType.Direct, null, ids));
+        Assert.Contains("exactly one other user", ex.Message);
     }
 
     [Fact]

@@ -33,7 +33,7 @@ public sealed class AuthApiTests(ServerFixture fixture) : IClassFixture<ServerFi
     }
 
     [Fact]
-    public async Task Signin_sets_httpOnly_lax_root_cookies_with_lifetimes_and_no_secure_flag_on_http()
+    public async Task Signin_sets_httpOnly_lax_cookies_with_lifetimes_scoped_paths_and_no_secure_flag_on_http()
     {
         var user = await Server.NewUserAsync();
         using var raw = new ApiClient(Server.BaseUrl, useCookies: false);
@@ -48,10 +48,13 @@ public sealed class AuthApiTests(ServerFixture fixture) : IClassFixture<ServerFi
         {
             var lower = cookie.ToLowerInvariant();
             Assert.Contains("httponly", lower);
-            Assert.Contains("path=/;", lower + ";");
             Assert.Contains("samesite=lax", lower);
             Assert.DoesNotContain("secure", lower);
         }
+
+        // The access token must reach /socket.io/ too; the refresh token only the endpoints that use it.
+        Assert.Contains("path=/;", access.ToLowerInvariant() + ";");
+        Assert.Contains("path=/api/v1/auth;", refresh.ToLowerInvariant() + ";");
 
         Assert.Contains("max-age=3600", access);
         Assert.Contains("max-age=2592000", refresh);
@@ -238,7 +241,8 @@ public sealed class AuthApiTests(ServerFixture fixture) : IClassFixture<ServerFi
                 Expires = DateTime.UtcNow.AddMinutes(5),
                 SigningCredentials = keys.SigningCredentials,
             });
-            var validator = new Raven.Server.Auth.AccessTokenValidator(keys, chat: null!);
+            var validator = new Raven.Server.Auth.AccessTokenValidator(
+                keys, chat: null!, new RavenServerOptions(), new SessionRevocations(TimeProvider.System, TimeSpan.FromDays(1)));
             var result = await validator.ValidateSignatureAndLifetimeAsync(token);
             Assert.True(result.Success, result.ErrorMessage);
             Assert.Equal("0123456789abcdef01234567", result.UserId);

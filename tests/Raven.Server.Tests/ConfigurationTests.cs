@@ -12,19 +12,19 @@ public sealed class ConfigurationTests
     [Fact]
     public void Production_without_JWT_SECRET_fails_with_a_clear_message()
     {
-        var ex = Assert.Throws<InvalidOperationException>(() => RavenServerHost.Build(["--environment=Production", $"--DATA_DIR={TempDir()}"]));
+        var ex = Assert.Throws<RavenConfigurationException>(() => RavenServerHost.Build(["--environment=Production", $"--DATA_DIR={TempDir()}"]));
         Assert.Contains("JWT_SECRET is required", ex.Message);
     }
 
     [Fact]
     public void Unsupported_or_invalid_settings_fail_start_up_listing_every_problem()
     {
-        var ex = Assert.Throws<InvalidOperationException>(() => RavenServerHost.Build(
+        var ex = Assert.Throws<RavenConfigurationException>(() => RavenServerHost.Build(
         [
             "--environment=Production", "--JWT_SECRET=s3cr3t-value-never-shown", $"--DATA_DIR={TempDir()}",
             "--DATABASE_URL=mysql://raven:hunter2@localhost/raven", "--CORS_ORIGIN=*", "--ACCESS_TOKEN_MINUTES=0",
         ]));
-        var both = Assert.Throws<InvalidOperationException>(() => RavenServerHost.Build(
+        var both = Assert.Throws<RavenConfigurationException>(() => RavenServerHost.Build(
             ["--environment=Production", $"--DATA_DIR={TempDir()}", "--MAX_MESSAGE_LENGTH=0"]));
         Assert.Contains("JWT_SECRET is required", both.Message);
         Assert.Contains("MAX_MESSAGE_LENGTH", both.Message);
@@ -34,6 +34,61 @@ public sealed class ConfigurationTests
         Assert.Contains("CORS_ORIGIN", ex.Message);
         Assert.Contains("ACCESS_TOKEN_MINUTES", ex.Message);
         Assert.DoesNotContain("s3cr3t", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("Production")]
+    [InlineData("Staging")]
+    public void A_weak_JWT_SECRET_is_refused_outside_Development(string environment)
+    {
+        var ex = Assert.Throws<RavenConfigurationException>(() => RavenServerHost.Build(
+            [$"--environment={environment}", "--JWT_SECRET=dev", $"--DATA_DIR={TempDir()}"]));
+        Assert.Contains("JWT_SECRET is shorter than 32 bytes", ex.Message);
+        Assert.DoesNotContain('\n', ex.Message);
+        Assert.DoesNotContain("=dev", ex.Message, StringComparison.Ordinal);
+
+        var previous = Assert.Throws<RavenConfigurationException>(() => RavenServerHost.Build(
+            [$"--environment={environment}", $"--JWT_SECRET={RavenTestServer.JwtSecret}", "--JWT_PREVIOUS_SECRETS=old", $"--DATA_DIR={TempDir()}"]));
+        Assert.Contains("JWT_PREVIOUS_SECRETS", previous.Message);
+
+        var iterations = Assert.Throws<RavenConfigurationException>(() => RavenServerHost.Build(
+            [$"--environment={environment}", $"--JWT_SECRET={RavenTestServer.JwtSecret}", "--PASSWORD_HASH_ITERATIONS=1000", $"--DATA_DIR={TempDir()}"]));
+        Assert.Contains("PASSWORD_HASH_ITERATIONS must be at least 10000", iterations.Message);
+    }
+
+    [Fact]
+    public async Task The_server_process_exits_with_code_2_and_one_line_for_a_weak_secret_in_Production()
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "Raven.Server.dll");
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet", [dll, "--urls=http://127.0.0.1:0"])
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+        };
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        start.Environment["JWT_SECRET"] = "dev";
+        start.Environment["DATA_DIR"] = TempDir();
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+
+        Assert.Equal(2, process.ExitCode);
+        var lines = (await stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var line = Assert.Single(lines);
+        Assert.StartsWith("Invalid Raven configuration: JWT_SECRET is shorter than 32 bytes", line);
+        Assert.DoesNotContain(" at ", await stdout + line, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -71,7 +126,7 @@ public sealed class ConfigurationTests
     {
         var dir = TempDir();
         var port = FreePort.Get();
-        var app = RavenServerHost.Build(["--environment=Testing", $"--DATA_DIR={dir}", "--JWT_SECRET=dev", $"--PORT={port}", "--Logging:LogLevel:Default=Warning"]);
+        var app = RavenServerHost.Build(["--environment=Testing", $"--DATA_DIR={dir}", $"--JWT_SECRET={RavenTestServer.JwtSecret}", "--PASSWORD_HASH_ITERATIONS=10000", $"--PORT={port}", "--Logging:LogLevel:Default=Warning"]);
         try
         {
             await app.StartAsync();
@@ -94,7 +149,7 @@ public sealed class ConfigurationTests
         var urlsPort = FreePort.Get();
         var app = RavenServerHost.Build(
         [
-            "--environment=Testing", $"--DATA_DIR={dir}", "--JWT_SECRET=dev", "--PORT=1", $"--urls=http://127.0.0.1:{urlsPort}",
+            "--environment=Testing", $"--DATA_DIR={dir}", $"--JWT_SECRET={RavenTestServer.JwtSecret}", "--PASSWORD_HASH_ITERATIONS=10000", "--PORT=1", $"--urls=http://127.0.0.1:{urlsPort}",
             "--MESSAGE_SCOPE=room", "--CORS_ORIGIN=http://127.0.0.1:3001,http://localhost:3001", "--ACCESS_TOKEN_MINUTES=15",
             "--Logging:LogLevel:Default=Warning",
         ]);

@@ -22,6 +22,7 @@ public sealed class ConfiguredFixture : IAsyncLifetime
             ["AUTH_RATE_LIMIT_WINDOW_SECONDS"] = "60",
             ["AUTH_RATE_LIMIT_LOOPBACK"] = "true",
             ["UPLOAD_MAX_BYTES"] = "1024",
+            ["UPLOAD_QUOTA_BYTES"] = "4096",
         },
         b => b.Services.AddSingleton<TimeProvider>(Clock));
 
@@ -84,8 +85,10 @@ public sealed class HostingTests(ConfiguredFixture fixture) : IClassFixture<Conf
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/healthz")).Status);
     }
 
+    private static readonly byte[] s_png = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, .. "fake image bytes"u8];
+
     [Fact]
-    public async Task Upload_presign_put_and_get_round_trip()
+    public async Task Upload_presign_put_and_get_round_trip_with_an_unguessable_key_and_a_signed_public_url()
     {
         var user = await NewUserWithoutRateLimitAsync();
         var presign = await user.PostAsync("/api/v1/upload/presigned-url", new { filename = "cat picture.PNG", contentType = "image/png", folder = "../Avatars!" });
@@ -93,23 +96,97 @@ public sealed class HostingTests(ConfiguredFixture fixture) : IClassFixture<Conf
         var uploadUrl = presign.Body.GetProperty("uploadUrl").GetString()!;
         var publicUrl = presign.Body.GetProperty("publicUrl").GetString()!;
         var key = presign.Body.GetProperty("key").GetString()!;
-        Assert.Matches("^avatars/[0-9a-f]{24}\\.png$", key);
+        // 128 random bits, not an ObjectId (time + process constant + counter).
+        Assert.Matches("^avatars/[0-9a-f]{32}\\.png$", key);
         Assert.StartsWith(Server.BaseUrl + "/uploads/" + key + "?expires=", uploadUrl);
-        Assert.Equal(Server.BaseUrl + "/uploads/" + key, publicUrl);
+        Assert.StartsWith(Server.BaseUrl + "/uploads/" + key + "?sig=", publicUrl);
 
-        var bytes = Encoding.ASCII.GetBytes("\x89PNG fake image bytes");
-        var put = await Put(uploadUrl, bytes, "image/png");
+        var put = await Put(uploadUrl, s_png, "image/png");
         Assert.Equal(HttpStatusCode.OK, put.Status);
+        Assert.Equal(publicUrl, put.Data.GetProperty("publicUrl").GetString());
 
+        // The public URL is what a message stores: it keeps working, for anyone the uploader shares it with.
         using var http = new HttpClient();
         using var get = await http.GetAsync(publicUrl);
         Assert.Equal(HttpStatusCode.OK, get.StatusCode);
         Assert.Equal("image/png", get.Content.Headers.ContentType!.MediaType);
         Assert.Equal("nosniff", get.Headers.GetValues("X-Content-Type-Options").Single());
-        Assert.Equal(bytes, await get.Content.ReadAsByteArrayAsync());
+        Assert.True(get.Headers.CacheControl!.Private);
+        Assert.False(get.Headers.CacheControl.Public);
+        Assert.Equal("inline", get.Content.Headers.ContentDisposition!.DispositionType);
+        Assert.Equal(s_png, await get.Content.ReadAsByteArrayAsync());
 
         // A key is single-use.
-        (await Put(uploadUrl, bytes, "image/png")).AssertError(HttpStatusCode.Conflict);
+        (await Put(uploadUrl, s_png, "image/png")).AssertError(HttpStatusCode.Conflict);
+    }
+
+    [Fact]
+    public async Task Uploads_cannot_be_fetched_by_key_alone_and_keys_reveal_nothing_about_each_other()
+    {
+        var victim = await NewUserWithoutRateLimitAsync();
+        var presign = await victim.PostAsync("/api/v1/upload/presigned-url", new { filename = "secret.pdf", contentType = "application/pdf", folder = "docs" });
+        var key = presign.Body.GetProperty("key").GetString()!;
+        Assert.Equal(HttpStatusCode.OK, (await Put(presign.Body.GetProperty("uploadUrl").GetString()!, "%PDF-1.7 secret"u8.ToArray(), "application/pdf")).Status);
+
+        // Another signed-in user who learned (or guessed) the key gets nothing: no signature, a wrong one, or another key's.
+        var attacker = await NewUserWithoutRateLimitAsync();
+        var own = await attacker.PostAsync("/api/v1/upload/presigned-url", new { filename = "mine.pdf", contentType = "application/pdf", folder = "docs" });
+        var ownSig = own.Body.GetProperty("publicUrl").GetString()!.Split("?sig=")[1];
+        foreach (var url in new[] { $"/uploads/{key}", $"/uploads/{key}?sig=AAAA", $"/uploads/{key}?sig={ownSig}" })
+        {
+            (await attacker.GetAsync(url)).AssertError(HttpStatusCode.NotFound);
+        }
+
+        // Keys of consecutive presigns share no counter: they differ in (nearly) every position.
+        var ownKey = own.Body.GetProperty("key").GetString()!;
+        var a = Path.GetFileNameWithoutExtension(key);
+        var b = Path.GetFileNameWithoutExtension(ownKey);
+        Assert.True(a.Zip(b).Count(p => p.First == p.Second) < 16, $"{a} vs {b}");
+
+        // Non-images are downloads, never rendered inline.
+        using var http = new HttpClient();
+        using var get = await http.GetAsync(presign.Body.GetProperty("publicUrl").GetString());
+        Assert.Equal(HttpStatusCode.OK, get.StatusCode);
+        Assert.Equal("attachment", get.Content.Headers.ContentDisposition!.DispositionType);
+        Assert.DoesNotContain("public", get.Headers.CacheControl!.ToString());
+    }
+
+    [Fact]
+    public async Task Upload_content_must_match_the_declared_type()
+    {
+        var user = await NewUserWithoutRateLimitAsync();
+        async Task<string> Presign(string contentType, string filename) =>
+            (await user.PostAsync("/api/v1/upload/presigned-url", new { filename, contentType, folder = "f" })).Body.GetProperty("uploadUrl").GetString()!;
+
+        var html = "<html><script>alert(1)</script></html>"u8.ToArray();
+        (await Put(await Presign("image/png", "x.png"), html, "image/png")).AssertError(HttpStatusCode.UnsupportedMediaType, "CONTENT_TYPE_MISMATCH");
+        (await Put(await Presign("application/pdf", "x.pdf"), s_png, "application/pdf")).AssertError(HttpStatusCode.UnsupportedMediaType, "CONTENT_TYPE_MISMATCH");
+        (await Put(await Presign("text/plain", "x.txt"), [0x00, 0x01, 0x02], "text/plain")).AssertError(HttpStatusCode.UnsupportedMediaType, "CONTENT_TYPE_MISMATCH");
+        Assert.Equal(HttpStatusCode.OK, (await Put(await Presign("image/gif", "x.gif"), "GIF89a...."u8.ToArray(), "image/gif")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await Put(await Presign("image/jpeg", "x.jpg"), [0xFF, 0xD8, 0xFF, 0xE0, 1, 2], "image/jpeg")).Status);
+    }
+
+    [Fact]
+    public async Task Uploads_count_against_a_per_user_quota()
+    {
+        var user = await NewUserWithoutRateLimitAsync();
+        async Task<ApiResponse> Presign() =>
+            await user.PostAsync("/api/v1/upload/presigned-url", new { filename = "n.txt", contentType = "text/plain", folder = "q" });
+
+        var pending = (await Presign()).Body.GetProperty("uploadUrl").GetString()!;
+        var text = Enumerable.Repeat((byte)'a', 1024).ToArray();
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await Put((await Presign()).Body.GetProperty("uploadUrl").GetString()!, text, "text/plain")).Status);
+        }
+
+        // 4096 bytes stored: a URL handed out earlier cannot go past the quota, and no new one is handed out.
+        (await Put(pending, text, "text/plain")).AssertError(HttpStatusCode.RequestEntityTooLarge, "QUOTA_EXCEEDED");
+        (await Presign()).AssertError(HttpStatusCode.RequestEntityTooLarge, "QUOTA_EXCEEDED");
+
+        // Another user has their own quota.
+        var other = await NewUserWithoutRateLimitAsync();
+        Assert.Equal(HttpStatusCode.OK, (await other.PostAsync("/api/v1/upload/presigned-url", new { filename = "n.txt", contentType = "text/plain", folder = "q" })).Status);
     }
 
     [Fact]
@@ -135,8 +212,12 @@ public sealed class HostingTests(ConfiguredFixture fixture) : IClassFixture<Conf
         (await Put(tampered, small, "text/plain")).AssertError(HttpStatusCode.Forbidden, "INVALID_SIGNATURE");
         (await Put(url.Split('?')[0], small, "text/plain")).AssertError(HttpStatusCode.Forbidden);
         (await Put(url, small, "application/pdf")).AssertError(HttpStatusCode.UnsupportedMediaType);
-        (await Put(url, new byte[1025], "text/plain")).AssertError(HttpStatusCode.RequestEntityTooLarge);
-        Assert.Equal(HttpStatusCode.OK, (await Put(url, new byte[1024], "text/plain")).Status);
+        (await Put(url, Enumerable.Repeat((byte)'a', 1025).ToArray(), "text/plain")).AssertError(HttpStatusCode.RequestEntityTooLarge);
+        Assert.Equal(HttpStatusCode.OK, (await Put(url, Enumerable.Repeat((byte)'a', 1024).ToArray(), "text/plain")).Status);
+        // The URL is bound to its uploader: another owner in the query breaks the signature.
+        var fresh = await Presign();
+        var otherOwner = System.Text.RegularExpressions.Regex.Replace(fresh, "owner=[0-9a-f]{24}", "owner=" + Raven.Chat.ObjectIds.NewId());
+        (await Put(otherOwner, small, "text/plain")).AssertError(HttpStatusCode.Forbidden, "INVALID_SIGNATURE");
 
         var later = await Presign();
         fixture.Clock.Advance(TimeSpan.FromMinutes(11));
@@ -147,7 +228,7 @@ public sealed class HostingTests(ConfiguredFixture fixture) : IClassFixture<Conf
     public async Task Upload_paths_cannot_escape_the_uploads_folder()
     {
         using var http = new HttpClient { BaseAddress = new Uri(Server.BaseUrl) };
-        foreach (var path in new[] { "/uploads/..%2F..%2Fraven.db", "/uploads/docs/..%2F..%2Fjwt-secret", "/uploads/docs/0123456789abcdef01234567.db", "/uploads/x/y" })
+        foreach (var path in new[] { "/uploads/..%2F..%2Fraven.db", "/uploads/docs/..%2F..%2Fjwt-secret", "/uploads/docs/0123456789abcdef0123456789abcdef.db", "/uploads/x/y" })
         {
             using var response = await http.GetAsync(path);
             Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);

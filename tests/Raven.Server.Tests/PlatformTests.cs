@@ -19,9 +19,21 @@ public sealed class PlatformTests(ServerFixture fixture) : IClassFixture<ServerF
     }
 
     [Fact]
-    public async Task OpenApi_document_and_docs_page_are_served()
+    public async Task Api_docs_are_off_outside_Development_unless_enabled()
     {
-        using var client = Server.NewClient();
+        using var http = new HttpClient { BaseAddress = new Uri(Server.BaseUrl) };
+        foreach (var path in new[] { "/openapi/v1.json", "/docs" })
+        {
+            using var response = await http.GetAsync(path);
+            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        }
+    }
+
+    [Fact]
+    public async Task OpenApi_document_and_docs_page_are_served_with_API_DOCS()
+    {
+        await using var server = await RavenTestServer.StartAsync(new Dictionary<string, string> { ["API_DOCS"] = "true" });
+        using var client = server.NewClient();
         var doc = await client.GetAsync("/openapi/v1.json");
         Assert.Equal(HttpStatusCode.OK, doc.Status);
         var paths = doc.Body.GetProperty("paths");
@@ -32,7 +44,7 @@ public sealed class PlatformTests(ServerFixture fixture) : IClassFixture<ServerF
         Assert.True(me.TryGetProperty("401", out _));
         Assert.True(me.TryGetProperty("200", out _));
 
-        using var http = new HttpClient { BaseAddress = new Uri(Server.BaseUrl) };
+        using var http = new HttpClient { BaseAddress = new Uri(server.BaseUrl) };
         using var docs = await http.GetAsync("/docs");
         var html = await docs.Content.ReadAsStringAsync();
         Assert.Equal(HttpStatusCode.OK, docs.StatusCode);

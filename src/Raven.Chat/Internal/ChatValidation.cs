@@ -10,7 +10,6 @@ internal static class ChatValidation
     // PBKDF2 cost grows with input length; no human needs more.
     public const int PasswordMax = 256;
     public const int ConversationNameMax = 100;
-    public const int MaxGroupMembers = 50;
     public const int UrlMax = 2048;
     public const int FileNameMax = 255;
     public const int SearchLimitMax = 10;

@@ -30,29 +30,30 @@ internal static class AuthApi
             .WithSummary("The signed-in user");
     }
 
-    private static async Task<Created<Envelope<UserDto>>> SignupAsync([FromBody] SignupRequest request, IChatService chat, CancellationToken ct)
+    private static async Task<Created<Envelope<UserDto>>> SignupAsync(
+        [FromBody] SignupRequest request, IChatService chat, PasswordHashGate hashing, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(request.Username) || string.IsNullOrWhiteSpace(request.Email) || string.IsNullOrEmpty(request.Password))
         {
             throw ApiException.Validation("username, email and password are required.");
         }
 
-        var user = await chat.RegisterAsync(request.Username.Trim(), request.Email.Trim(), request.Password, ct);
+        var user = await hashing.RunAsync(() => chat.RegisterAsync(request.Username.Trim(), request.Email.Trim(), request.Password, ct), ct);
         return TypedResults.Created($"/api/v1/users/{user.Id}", new Envelope<UserDto>(true, UserDto.From(user), "User created"));
     }
 
     private static async Task<Ok<Envelope<UserDto>>> SigninAsync(
-        [FromBody] SigninRequest request, HttpContext context, IChatService chat, SessionService sessions, TimeProvider time, CancellationToken ct)
+        [FromBody] SigninRequest request, HttpContext context, CredentialCheck credentials, SessionService sessions, TimeProvider time, CancellationToken ct)
     {
-        var session = await StartSessionAsync(request, chat, sessions, ct);
+        var session = await StartSessionAsync(request, credentials, sessions, ct);
         AuthCookies.Set(context, session, time);
         return TypedResults.Ok(new Envelope<UserDto>(true, UserDto.From(session.User), "Signed in"));
     }
 
     private static async Task<Ok<Envelope<TokenDto>>> TokenAsync(
-        [FromBody] SigninRequest request, IChatService chat, SessionService sessions, AccessTokenIssuer issuer, CancellationToken ct)
+        [FromBody] SigninRequest request, CredentialCheck credentials, SessionService sessions, AccessTokenIssuer issuer, CancellationToken ct)
     {
-        var session = await StartSessionAsync(request, chat, sessions, ct);
+        var session = await StartSessionAsync(request, credentials, sessions, ct);
         var dto = new TokenDto(session.AccessToken, session.RefreshToken, (int)issuer.Lifetime.TotalSeconds, UserDto.From(session.User));
         return TypedResults.Ok(new Envelope<TokenDto>(true, dto));
     }
@@ -102,7 +103,10 @@ internal static class AuthApi
 
     private static async Task<Ok<MessageEnvelope>> SignoutAsync(HttpContext context, SessionService sessions, CancellationToken ct)
     {
-        await sessions.EndAsync(context.Request.Cookies[AuthCookies.RefreshCookieName], ct);
+        // The refresh cookie names the session; a valid access token (cookie or Bearer) names it too.
+        var caller = context.User.Identity?.IsAuthenticated == true ? context.User : null;
+        await sessions.EndAsync(
+            context.Request.Cookies[AuthCookies.RefreshCookieName], caller?.GetUserId(), caller?.GetSessionId(), ct);
         AuthCookies.Clear(context);
         return TypedResults.Ok(new MessageEnvelope(true, "Signed out"));
     }
@@ -114,14 +118,14 @@ internal static class AuthApi
         return TypedResults.Ok(new Envelope<UserDto>(true, UserDto.From(user)));
     }
 
-    private static async Task<IssuedSession> StartSessionAsync(SigninRequest request, IChatService chat, SessionService sessions, CancellationToken ct)
+    private static async Task<IssuedSession> StartSessionAsync(SigninRequest request, CredentialCheck credentials, SessionService sessions, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(request.Email) || string.IsNullOrEmpty(request.Password))
         {
             throw ApiException.Validation("email and password are required.");
         }
 
-        var user = await chat.VerifyCredentialsAsync(request.Email.Trim(), request.Password, ct)
+        var user = await credentials.SignInAsync(request.Email, request.Password, ct)
             ?? throw new ApiException(StatusCodes.Status401Unauthorized, "INVALID_CREDENTIALS", "Invalid email or password.");
         return await sessions.StartAsync(user, ct);
     }

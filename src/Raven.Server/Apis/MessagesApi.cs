@@ -17,7 +17,7 @@ internal static class MessagesApi
     {
         var group = app.MapGroup("/api/v1/messages").WithTags("Messages").RequireAuthorization().ProducesErrors(400, 401, 403, 404);
         group.MapGet("/conversation/{id}", HistoryAsync).WithSummary("History page, newest first (cursor: before/after = message id)");
-        group.MapPost("/conversation/{id}", SendAsync).WithSummary("Send a message (also delivered to connected sockets)");
+        group.MapPost("/conversation/{id}", SendAsync).RequireRateLimiting(RateLimiting.MessagePolicy).WithSummary("Send a message (also delivered to connected sockets)");
         group.MapGet("/{id}", GetAsync).WithSummary("One message");
         group.MapDelete("/{id}", DeleteAsync).WithSummary("Delete a message (sender only)");
     }

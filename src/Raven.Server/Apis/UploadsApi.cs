@@ -2,27 +2,33 @@ using System.Globalization;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using System.Security.Claims;
+using Raven.Server.Auth.Internal;
 using Raven.Server.Internal;
 
 namespace Raven.Server.Apis;
 
 /// <summary>
 /// Uploads without S3: <c>POST /api/v1/upload/presigned-url</c> hands out a short-lived signed PUT URL on this server,
-/// <c>PUT /uploads/{key}</c> stores the body, <c>GET /uploads/{key}</c> serves it.
+/// bound to the caller; <c>PUT /uploads/{key}</c> stores the body after checking its bytes against the declared type and
+/// the caller's quota; <c>GET /uploads/{key}?sig=</c> serves it only with the download signature that is part of the
+/// public URL (the capability the uploader puts into a message, so the conversation's participants can open it).
 /// </summary>
 internal static class UploadsApi
 {
     public static void MapUploadsApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/api/v1/upload/presigned-url", Presign).WithTags("Uploads").RequireAuthorization()
-            .WithSummary("A presigned PUT URL and the public URL of the file (bare object)");
+        app.MapPost("/api/v1/upload/presigned-url", PresignAsync).WithTags("Uploads").RequireAuthorization()
+            .RequireRateLimiting(RateLimiting.UploadPolicy).ProducesErrors(413, 415, 429)
+            .WithSummary("A presigned PUT URL and the signed download URL of the file (bare object)");
 
         var files = app.MapGroup("/uploads").WithTags("Uploads").ProducesErrors(403, 404, 409, 413, 415);
         files.MapPut("/{folder}/{file}", PutAsync).WithSummary("Upload the file to a presigned URL");
         files.MapGet("/{folder}/{file}", Get).WithSummary("Download an uploaded file");
     }
 
-    private static Ok<PresignedUploadDto> Presign([FromBody] PresignRequest request, HttpContext context, UploadStore store)
+    private static async Task<Ok<PresignedUploadDto>> PresignAsync(
+        [FromBody] PresignRequest request, ClaimsPrincipal principal, HttpContext context, UploadStore store, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(request.Filename) || string.IsNullOrWhiteSpace(request.ContentType))
         {
@@ -31,15 +37,21 @@ internal static class UploadsApi
 
         var contentType = UploadStore.NormalizeContentType(request.ContentType)
             ?? throw UnsupportedType(request.ContentType);
+        var owner = principal.GetUserId();
+        if (store.Quota.Enabled && await store.Quota.UsedAsync(owner, ct) >= store.Quota.QuotaBytes)
+        {
+            throw QuotaExceeded(store.Quota.QuotaBytes);
+        }
+
         var key = UploadStore.NewKey(request.Folder, request.Filename, contentType);
-        var (expires, signature) = store.Sign(key, contentType);
-        var publicUrl = PublicUrl(context.Request, key);
-        var uploadUrl = string.Create(CultureInfo.InvariantCulture, $"{publicUrl}?expires={expires}&sig={signature}");
-        return TypedResults.Ok(new PresignedUploadDto(uploadUrl, publicUrl, key));
+        var (expires, signature) = store.SignUpload(key, contentType, owner);
+        var location = Location(context.Request, key);
+        var uploadUrl = string.Create(CultureInfo.InvariantCulture, $"{location}?expires={expires}&owner={owner}&sig={signature}");
+        return TypedResults.Ok(new PresignedUploadDto(uploadUrl, PublicUrl(context.Request, store, key), key));
     }
 
     private static async Task<Ok<Envelope<UploadedFileDto>>> PutAsync(
-        string folder, string file, [FromQuery] long? expires, [FromQuery] string? sig,
+        string folder, string file, [FromQuery] long? expires, [FromQuery] string? owner, [FromQuery] string? sig,
         HttpContext context, UploadStore store, ILoggerFactory loggers)
     {
         var path = store.PathFor(folder, file)
@@ -51,7 +63,7 @@ internal static class UploadsApi
             throw UnsupportedType(context.Request.ContentType);
         }
 
-        if (expires is null || !store.VerifySignature(key, contentType, expires.Value, sig))
+        if (expires is null || owner is null || !store.VerifyUpload(key, contentType, expires.Value, owner, sig))
         {
             throw new ApiException(StatusCodes.Status403Forbidden, "INVALID_SIGNATURE", "The upload URL signature is invalid.");
         }
@@ -74,6 +86,7 @@ internal static class UploadsApi
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var temp = path + "." + Guid.NewGuid().ToString("N") + ".part";
         long size = 0;
+        var reserved = false;
         try
         {
             await using (var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 64 * 1024, useAsync: true))
@@ -92,8 +105,26 @@ internal static class UploadsApi
                 }
             }
 
+            if (!await HeadMatchesAsync(temp, contentType, context.RequestAborted))
+            {
+                throw new ApiException(
+                    StatusCodes.Status415UnsupportedMediaType, "CONTENT_TYPE_MISMATCH", $"The file's content is not {contentType}.");
+            }
+
+            if (File.Exists(path))
+            {
+                throw Used();
+            }
+
+            if (!await store.Quota.TryAddAsync(owner, size, context.RequestAborted))
+            {
+                throw QuotaExceeded(store.Quota.QuotaBytes);
+            }
+
+            reserved = true;
             // Keys are single-use: an existing file is never replaced.
             File.Move(temp, path, overwrite: false);
+            reserved = false;
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
@@ -101,36 +132,62 @@ internal static class UploadsApi
         }
         catch (IOException) when (File.Exists(path))
         {
-            throw new ApiException(StatusCodes.Status409Conflict, "CONFLICT", "This upload key has been used already.");
+            throw Used();
         }
         finally
         {
             File.Delete(temp);
+            if (reserved)
+            {
+                await store.Quota.ReleaseAsync(owner, size);
+            }
         }
 
         ServerLog.UploadStored(loggers.CreateLogger(typeof(UploadsApi).FullName!), key, size);
-        return TypedResults.Ok(new Envelope<UploadedFileDto>(true, new UploadedFileDto(key, PublicUrl(context.Request, key), size, contentType)));
+        return TypedResults.Ok(new Envelope<UploadedFileDto>(true, new UploadedFileDto(key, PublicUrl(context.Request, store, key), size, contentType)));
     }
 
-    private static IResult Get(string folder, string file, HttpContext context, UploadStore store)
+    private static IResult Get(string folder, string file, [FromQuery] string? sig, HttpContext context, UploadStore store)
     {
         var path = store.PathFor(folder, file);
-        if (path is null || !File.Exists(path))
+        // Same answer for a missing file and a missing or wrong signature: nothing tells a prober which keys exist.
+        if (path is null || !store.VerifyDownload($"{folder}/{file}", sig) || !File.Exists(path))
         {
             throw new ApiException(StatusCodes.Status404NotFound, "NOT_FOUND", "File not found.");
         }
 
+        var contentType = UploadStore.ContentTypeOf(file);
         var headers = context.Response.Headers;
         headers.XContentTypeOptions = "nosniff";
         // Even an allowed type must never run script in our origin if a browser renders it.
         headers.ContentSecurityPolicy = "default-src 'none'; sandbox";
-        headers.CacheControl = "public, max-age=31536000, immutable";
-        return TypedResults.PhysicalFile(path, UploadStore.ContentTypeOf(file), enableRangeProcessing: true);
+        // Browsers may keep it; shared caches (proxies, CDNs) must not serve it to anyone else.
+        headers.CacheControl = "private, max-age=86400";
+        headers.ContentDisposition = UploadContent.IsInline(contentType) ? "inline" : $"attachment; filename=\"{file}\"";
+        return TypedResults.PhysicalFile(path, contentType, enableRangeProcessing: true);
+    }
+
+    private static async Task<bool> HeadMatchesAsync(string path, string contentType, CancellationToken ct)
+    {
+        var head = new byte[UploadContent.SniffLength];
+        await using var input = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 4096, useAsync: true);
+        var length = await input.ReadAtLeastAsync(head, head.Length, throwOnEndOfStream: false, ct);
+        return UploadContent.Matches(contentType, head.AsSpan(0, length));
     }
 
     // Absolute, on the host the client used, so the URLs work wherever Raven is reached from.
-    private static string PublicUrl(HttpRequest request, string key) =>
+    private static string Location(HttpRequest request, string key) =>
         $"{request.Scheme}://{request.Host}{request.PathBase}/uploads/{key}";
+
+    // The URL a message keeps: the download signature makes it work for whoever the uploader shares it with, and only them.
+    private static string PublicUrl(HttpRequest request, UploadStore store, string key) =>
+        $"{Location(request, key)}?sig={store.SignDownload(key)}";
+
+    private static ApiException Used() =>
+        new(StatusCodes.Status409Conflict, "CONFLICT", "This upload key has been used already.");
+
+    private static ApiException QuotaExceeded(long quota) =>
+        new(StatusCodes.Status413PayloadTooLarge, "QUOTA_EXCEEDED", $"Your uploads would exceed your quota of {quota} bytes.");
 
     private static ApiException UnsupportedType(string? contentType) =>
         new(StatusCodes.Status415UnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE", $"Content type '{contentType}' is not allowed.");

@@ -17,7 +17,7 @@ internal static class UsersApi
         var group = app.MapGroup("/api/v1/users").WithTags("Users").RequireAuthorization().ProducesErrors(400, 401, 404);
         group.MapGet("/profile", GetProfileAsync).WithSummary("The caller's profile");
         group.MapPut("/profile", UpdateProfileAsync).WithSummary("Change username, avatar or password (password needs currentPassword)");
-        group.MapGet("/search", SearchAsync).WithSummary("Users whose username or email contains the term (bare array, at most 10)");
+        group.MapGet("/search", SearchAsync).RequireRateLimiting(RateLimiting.SearchPolicy).ProducesErrors(429).WithSummary("Users whose username or email contains the term (bare array, at most 10)");
         group.MapGet("/{id}", GetUserAsync).WithSummary("One user");
     }
 
@@ -29,17 +29,26 @@ internal static class UsersApi
     }
 
     private static async Task<Ok<Envelope<UserDto>>> UpdateProfileAsync(
-        [FromBody] UpdateProfileRequest request, ClaimsPrincipal principal, IChatService chat, CancellationToken ct)
+        [FromBody] UpdateProfileRequest request, ClaimsPrincipal principal, HttpContext context,
+        CredentialCheck credentials, SessionService sessions, TimeProvider time, CancellationToken ct)
     {
         if (!string.IsNullOrEmpty(request.Password) && string.IsNullOrEmpty(request.CurrentPassword))
         {
             throw ApiException.Validation("currentPassword is required to change the password.");
         }
 
-        var user = await chat.UpdateProfileAsync(
-            principal.GetUserId(),
+        var userId = principal.GetUserId();
+        var user = await credentials.UpdateProfileAsync(
+            userId,
             new ProfileUpdate(request.Username, request.Avatar, request.Password, request.CurrentPassword),
             ct);
+        if (!string.IsNullOrEmpty(request.Password))
+        {
+            // A new password ends every other session (refresh tokens, access tokens, sockets); this browser gets a fresh one.
+            await sessions.EndAllAsync(userId, keepSessionId: principal.GetSessionId(), ct);
+            AuthCookies.Set(context, await sessions.StartAsync(user, ct), time);
+        }
+
         return TypedResults.Ok(new Envelope<UserDto>(true, UserDto.From(user), "Profile updated"));
     }
 

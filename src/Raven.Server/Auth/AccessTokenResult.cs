@@ -15,6 +15,15 @@ public sealed record AccessTokenResult(
     string? ErrorCode,
     string? ErrorMessage)
 {
+    /// <summary>The session (refresh family) the token belongs to, when it names one.</summary>
+    public string? SessionId { get; init; }
+
+    /// <summary>When the token was issued (<c>iat</c>), when it says.</summary>
+    public DateTimeOffset? IssuedAt { get; init; }
+
+    /// <summary>When the token expires (on success).</summary>
+    public DateTimeOffset? ExpiresAt { get; init; }
+
     /// <summary>No token was presented.</summary>
     public const string AuthenticationRequired = "AUTHENTICATION_REQUIRED";
 

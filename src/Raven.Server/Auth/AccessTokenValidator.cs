@@ -15,11 +15,15 @@ public sealed class AccessTokenValidator
     private readonly JsonWebTokenHandler _handler = new();
     private readonly JwtKeys _keys;
     private readonly IChatService _chat;
+    private readonly RavenServerOptions _options;
+    private readonly SessionRevocations _revocations;
 
-    internal AccessTokenValidator(JwtKeys keys, IChatService chat)
+    internal AccessTokenValidator(JwtKeys keys, IChatService chat, RavenServerOptions options, SessionRevocations revocations)
     {
         _keys = keys;
         _chat = chat;
+        _options = options;
+        _revocations = revocations;
     }
 
     /// <summary>
@@ -37,10 +41,14 @@ public sealed class AccessTokenValidator
         var user = await _chat.FindUserAsync(result.UserId!, cancellationToken);
         return user is null
             ? AccessTokenResult.Fail(AccessTokenResult.InvalidToken, "The user of this token no longer exists.")
-            : AccessTokenResult.Ok(user.Id, user.Username, user.Email);
+            : result with { UserId = user.Id, Username = user.Username, Email = user.Email };
     }
 
-    /// <summary>Like <see cref="ValidateAsync"/> but without the user lookup (claims as signed).</summary>
+    /// <summary>
+    /// Like <see cref="ValidateAsync"/> but without the user lookup (claims as signed). Also checks issuer and audience
+    /// when the token has them (required with JWT_REQUIRE_ISSUER_AUDIENCE), the lifetime cap (JWT_MAX_TOKEN_MINUTES) and
+    /// revocation (sign-out, password change).
+    /// </summary>
     public async Task<AccessTokenResult> ValidateSignatureAndLifetimeAsync(string? token)
     {
         if (string.IsNullOrWhiteSpace(token))
@@ -68,10 +76,45 @@ public sealed class AccessTokenValidator
             return AccessTokenResult.Fail(AccessTokenResult.InvalidToken, "The access token has no userId.");
         }
 
+        var jwt = (JsonWebToken)validation.SecurityToken;
+        if (!IssuerAndAudienceAccepted(jwt))
+        {
+            return AccessTokenResult.Fail(AccessTokenResult.InvalidToken, "The access token was issued for another service.");
+        }
+
+        DateTimeOffset? issuedAt = jwt.TryGetPayloadValue<long>(JwtRegisteredClaimNames.Iat, out var iat) ? DateTimeOffset.FromUnixTimeSeconds(iat) : null;
+        var expiresAt = new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero);
+        // A token minted to live for months (or without iat, for longer than the cap from now) is refused outright.
+        var lifetime = expiresAt - (issuedAt ?? DateTimeOffset.UtcNow);
+        if (lifetime > TimeSpan.FromMinutes(_options.JwtMaxTokenMinutes))
+        {
+            return AccessTokenResult.Fail(AccessTokenResult.InvalidToken, "The access token lives longer than this server allows.");
+        }
+
+        var sessionId = ClaimString(validation.Claims, AccessTokenClaims.SessionId);
+        if (_revocations.IsRevoked(userId, sessionId, issuedAt))
+        {
+            return AccessTokenResult.Fail(AccessTokenResult.TokenExpired, "The session of this access token has ended.");
+        }
+
         return AccessTokenResult.Ok(
             userId,
             ClaimString(validation.Claims, AccessTokenClaims.Username),
-            ClaimString(validation.Claims, AccessTokenClaims.Email));
+            ClaimString(validation.Claims, AccessTokenClaims.Email)) with { SessionId = sessionId, IssuedAt = issuedAt, ExpiresAt = expiresAt };
+    }
+
+    private bool IssuerAndAudienceAccepted(JsonWebToken jwt)
+    {
+        var issuer = jwt.Issuer;
+        if (string.IsNullOrEmpty(issuer) ? _options.JwtRequireIssuerAudience : !string.Equals(issuer, _options.JwtIssuer, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        var audiences = jwt.Audiences.ToList();
+        return audiences.Count == 0
+            ? !_options.JwtRequireIssuerAudience
+            : audiences.Contains(_options.JwtAudience, StringComparer.Ordinal);
     }
 
     private static string? ClaimString(IDictionary<string, object> claims, string name) =>
@@ -95,4 +138,7 @@ public static class AccessTokenClaims
 
     /// <summary>The user's email.</summary>
     public const string Email = "email";
+
+    /// <summary>The session (refresh-token family) the token was issued for; absent in foreign tokens.</summary>
+    public const string SessionId = "sid";
 }

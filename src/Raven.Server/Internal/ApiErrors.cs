@@ -25,6 +25,12 @@ internal sealed class ApiException(int status, string error, string message, str
     public string Error { get; } = error;
     public string? Details { get; } = details;
 
+    /// <summary>Seconds the client should wait (429/503): sent as Retry-After and <c>retryAfter</c>.</summary>
+    public int? RetryAfter { get; init; }
+
+    public static ApiException TooManyRequests(string message, TimeSpan retryAfter) =>
+        new(StatusCodes.Status429TooManyRequests, "RATE_LIMITED", message) { RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)) };
+
     public static ApiException Validation(string message, string? details = null) =>
         new(StatusCodes.Status400BadRequest, "VALIDATION_ERROR", message, details);
 }
@@ -56,6 +62,11 @@ internal static class ApiErrors
 
         context.Response.StatusCode = status;
         context.Response.Headers.CacheControl = "no-store";
+        if (retryAfter is { } seconds)
+        {
+            context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
         var json = context.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
         return context.Response.WriteAsJsonAsync(
             new ApiErrorBody(false, status, error, message, details, retryAfter),

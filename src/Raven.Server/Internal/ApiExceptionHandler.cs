@@ -17,7 +17,7 @@ internal sealed class ApiExceptionHandler(ILogger<ApiExceptionHandler> logger) :
                 return true;
 
             case ApiException api:
-                await ApiErrors.WriteAsync(httpContext, api.Status, api.Error, api.Message, api.Details);
+                await ApiErrors.WriteAsync(httpContext, api.Status, api.Error, api.Message, api.Details, api.RetryAfter);
                 return true;
 
             case BadHttpRequestException bad:

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Raven.Server.Auth.Internal;
 
 namespace Raven.Server.Internal;
 
@@ -7,15 +8,41 @@ internal static class JwtSecretResolver
 {
     public const string FileName = "jwt-secret";
 
-    /// <summary>The start-up error when no secret is configured outside Development; otherwise null.</summary>
-    public static string? MissingSecretError(RavenServerOptions options, IHostEnvironment environment) =>
-        string.IsNullOrEmpty(options.JwtSecret) && !environment.IsDevelopment()
-            ? $"JWT_SECRET is required in the '{environment.EnvironmentName}' environment (set it to a long random string, e.g. `openssl rand -base64 48`). " +
-              "Only Development generates one automatically."
-            : null;
+    /// <summary>
+    /// Start-up errors that depend on the environment: outside Development a JWT secret is required, every secret
+    /// (current and previous) must have at least 32 bytes, and PBKDF2 may not go below its floor.
+    /// </summary>
+    public static IEnumerable<string> EnvironmentErrors(RavenServerOptions options, IHostEnvironment environment)
+    {
+        if (environment.IsDevelopment())
+        {
+            yield break;
+        }
+
+        if (string.IsNullOrEmpty(options.JwtSecret))
+        {
+            yield return $"JWT_SECRET is required in the '{environment.EnvironmentName}' environment (set it to a long random string, e.g. `openssl rand -base64 48`). " +
+                "Only Development generates one automatically.";
+        }
+        else if (JwtKeys.IsWeakSecret(options.JwtSecret))
+        {
+            yield return $"JWT_SECRET is shorter than {JwtKeys.MinimumStrongKeyBytes} bytes, which is refused in the '{environment.EnvironmentName}' environment " +
+                "(a short secret can be guessed offline from any token); use e.g. `openssl rand -base64 48`.";
+        }
+
+        if (options.PreviousJwtSecrets.Any(JwtKeys.IsWeakSecret))
+        {
+            yield return $"Every JWT_PREVIOUS_SECRETS entry must have at least {JwtKeys.MinimumStrongKeyBytes} bytes outside Development.";
+        }
+
+        if (options.PasswordHashIterations < RavenServerOptions.MinimumPasswordHashIterations)
+        {
+            yield return $"PASSWORD_HASH_ITERATIONS must be at least {RavenServerOptions.MinimumPasswordHashIterations} outside Development.";
+        }
+    }
 
     /// <summary>
-    /// The configured secret, or (Development, after <see cref="MissingSecretError"/> passed) the one kept in
+    /// The configured secret, or (Development, after <see cref="EnvironmentErrors"/> passed) the one kept in
     /// DATA_DIR/jwt-secret, generated on first use. GeneratedPath names that file, for a warning.
     /// </summary>
     public static (string Secret, string? GeneratedPath) Resolve(RavenServerOptions options)

@@ -1,35 +1,33 @@
 using System.Globalization;
 using System.Net;
 using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.RateLimiting;
 
 namespace Raven.Server.Internal;
 
-/// <summary>Per-client-IP fixed-window limit on the credential endpoints (sign-up, sign-in, token, refresh).</summary>
+/// <summary>
+/// Per-client-IP fixed-window limits: credentials (sign-up, sign-in, token, refresh; AUTH_RATE_LIMIT per
+/// AUTH_RATE_LIMIT_WINDOW_SECONDS), user search (SEARCH_RATE_LIMIT per minute), presigned uploads (UPLOAD_RATE_LIMIT)
+/// and REST message sends (MESSAGE_RATE_LIMIT). Loopback is exempt unless AUTH_RATE_LIMIT_LOOPBACK (local load tests);
+/// behind a KNOWN_PROXIES proxy the client IP is the forwarded one. Per-account limits live in LoginThrottle.
+/// </summary>
 internal static class RateLimiting
 {
     public const string AuthPolicy = "auth";
+    public const string SearchPolicy = "search";
+    public const string UploadPolicy = "upload";
+    public const string MessagePolicy = "message";
 
     public static void AddRavenRateLimiting(this IServiceCollection services, RavenServerOptions options)
     {
         services.AddRateLimiter(limiter =>
         {
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-            limiter.AddPolicy(AuthPolicy, context =>
-            {
-                var ip = context.Connection.RemoteIpAddress;
-                if (options.AuthRateLimit == 0 || (ip is not null && IPAddress.IsLoopback(ip) && !options.AuthRateLimitLoopback))
-                {
-                    return RateLimitPartition.GetNoLimiter("unlimited");
-                }
-
-                return RateLimitPartition.GetFixedWindowLimiter(ip?.ToString() ?? "unknown", _ => new FixedWindowRateLimiterOptions
-                {
-                    PermitLimit = options.AuthRateLimit,
-                    Window = TimeSpan.FromSeconds(options.AuthRateLimitWindowSeconds),
-                    QueueLimit = 0,
-                });
-            });
+            limiter.AddPolicy(AuthPolicy, context => PerIp(context, options, AuthPolicy, options.AuthRateLimit, options.AuthRateLimitWindowSeconds));
+            limiter.AddPolicy(SearchPolicy, context => PerIp(context, options, SearchPolicy, options.SearchRateLimit, 60));
+            limiter.AddPolicy(UploadPolicy, context => PerIp(context, options, UploadPolicy, options.UploadRateLimit, 60));
+            limiter.AddPolicy(MessagePolicy, context => PerIp(context, options, MessagePolicy, options.MessageRateLimit, 60));
             limiter.OnRejected = async (rejected, ct) =>
             {
                 var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait)
@@ -37,7 +35,6 @@ internal static class RateLimiting
                     : options.AuthRateLimitWindowSeconds;
                 retryAfter = Math.Max(1, retryAfter);
                 var http = rejected.HttpContext;
-                http.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
                 ServerLog.RateLimited(
                     http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(RateLimiting).FullName!),
                     http.Connection.RemoteIpAddress?.ToString(),
@@ -45,5 +42,42 @@ internal static class RateLimiting
                 await ApiErrors.WriteAsync(http, StatusCodes.Status429TooManyRequests, "RATE_LIMITED", "Too many requests; try again later.", retryAfter: retryAfter);
             };
         });
+
+        services.Configure<ForwardedHeadersOptions>(forwarded =>
+        {
+            forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+            // Only the configured proxies are believed (the defaults would trust loopback, i.e. anyone on the host).
+            forwarded.KnownProxies.Clear();
+            forwarded.KnownIPNetworks.Clear();
+            foreach (var entry in options.KnownProxyEntries)
+            {
+                if (IPAddress.TryParse(entry, out var address))
+                {
+                    forwarded.KnownProxies.Add(address);
+                }
+                else
+                {
+                    forwarded.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(entry));
+                }
+            }
+        });
+    }
+
+    private static RateLimitPartition<string> PerIp(HttpContext context, RavenServerOptions options, string policy, int limit, int windowSeconds)
+    {
+        var ip = context.Connection.RemoteIpAddress;
+        if (limit == 0 || (ip is not null && IPAddress.IsLoopback(ip) && !options.AuthRateLimitLoopback))
+        {
+            return RateLimitPartition.GetNoLimiter("unlimited");
+        }
+
+        return RateLimitPartition.GetFixedWindowLimiter(
+            string.Create(CultureInfo.InvariantCulture, $"{policy}:{ip}"),
+            _ => new FixedWindowRateLimiterOptions
+            {
+                PermitLimit = limit,
+                Window = TimeSpan.FromSeconds(windowSeconds),
+                QueueLimit = 0,
+            });
     }
 }

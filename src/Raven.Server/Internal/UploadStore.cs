@@ -4,14 +4,16 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
-using Raven.Chat;
 using Raven.Server.Auth.Internal;
 
 namespace Raven.Server.Internal;
 
 /// <summary>
-/// Files under DATA_DIR/uploads, addressed by keys <c>folder/objectid.ext</c> that only this class generates, and
-/// S3-style presigned PUT URLs: <c>?expires=unix&amp;sig=HMAC(key, "PUT\n{key}\n{content type}\n{expires}")</c>.
+/// Files under DATA_DIR/uploads, addressed by keys <c>folder/{128 random bits as hex}.ext</c> that only this class
+/// generates. Uploads use S3-style presigned PUT URLs bound to the uploader:
+/// <c>?expires=unix&amp;owner=userId&amp;sig=HMAC("PUT\n{key}\n{content type}\n{expires}\n{owner}")</c>.
+/// Downloads need a capability: the public URL carries <c>?sig=HMAC("GET\n{key}")</c>, long-lived, because the web
+/// client stores that URL in the message and renders it whenever a participant opens the conversation.
 /// </summary>
 internal sealed partial class UploadStore
 {
@@ -37,19 +39,25 @@ internal sealed partial class UploadStore
     private static readonly Dictionary<string, string> s_typeByExtension =
         s_types.SelectMany(t => t.Value.Select(ext => (ext, type: t.Key))).ToDictionary(p => p.ext, p => p.type, StringComparer.Ordinal);
 
-    private readonly byte[] _signingKey;
+    // 128 random bits: a key cannot be guessed from any other key (ObjectIds could, from their counter).
+    private const int KeyHexLength = 32;
+
+    private readonly IReadOnlyList<byte[]> _signingKeys;
     private readonly TimeProvider _time;
     private readonly RavenServerOptions _options;
 
     public UploadStore(JwtKeys keys, IOptions<RavenServerOptions> options, TimeProvider time)
     {
-        _signingKey = keys.UploadSigningKey;
+        _signingKeys = keys.UploadSigningKeys;
         _time = time;
         _options = options.Value;
         Root = Path.Combine(Path.GetFullPath(_options.DataDirectory), "uploads");
+        Quota = new UploadQuota(Root, _options.UploadQuotaBytes);
     }
 
     public string Root { get; }
+
+    public UploadQuota Quota { get; }
 
     public long MaxBytes => _options.UploadMaxBytes;
 
@@ -66,34 +74,30 @@ internal sealed partial class UploadStore
         return s_types.ContainsKey(mediaType) ? mediaType : null;
     }
 
-    /// <summary>A fresh key: sanitized folder, a new object id, and the filename's extension if it fits the type.</summary>
+    /// <summary>A fresh key: sanitized folder, 128 random bits, and the filename's extension if it fits the type.</summary>
     public static string NewKey(string? folder, string? filename, string contentType)
     {
         var extensions = s_types[contentType];
         var requested = Path.GetExtension(filename ?? string.Empty).ToLowerInvariant();
         var extension = extensions.Contains(requested) ? requested : extensions[0];
-        return $"{SanitizeFolder(folder)}/{ObjectIds.NewId()}{extension}";
+        return $"{SanitizeFolder(folder)}/{RandomNumberGenerator.GetHexString(KeyHexLength, lowercase: true)}{extension}";
     }
 
-    public (long Expires, string Signature) Sign(string key, string contentType)
+    public (long Expires, string Signature) SignUpload(string key, string contentType, string ownerId)
     {
         var expires = _time.GetUtcNow().AddSeconds(_options.UploadUrlSeconds).ToUnixTimeSeconds();
-        return (expires, Signature(key, contentType, expires));
+        return (expires, Signature(_signingKeys[0], UploadPayload(key, contentType, expires, ownerId)));
     }
 
     public bool IsExpired(long expires) => _time.GetUtcNow().ToUnixTimeSeconds() > expires;
 
-    public bool VerifySignature(string key, string contentType, long expires, string? signature)
-    {
-        if (string.IsNullOrEmpty(signature))
-        {
-            return false;
-        }
+    public bool VerifyUpload(string key, string contentType, long expires, string ownerId, string? signature) =>
+        Verify(UploadPayload(key, contentType, expires, ownerId), signature);
 
-        var expected = Encoding.ASCII.GetBytes(Signature(key, contentType, expires));
-        var actual = Encoding.ASCII.GetBytes(signature);
-        return CryptographicOperations.FixedTimeEquals(expected, actual);
-    }
+    /// <summary>The download capability of a key (the <c>sig</c> of its public URL).</summary>
+    public string SignDownload(string key) => Signature(_signingKeys[0], DownloadPayload(key));
+
+    public bool VerifyDownload(string key, string? signature) => Verify(DownloadPayload(key), signature);
 
     /// <summary>The file path of a well-formed key inside <see cref="Root"/>, or null for anything else (no traversal possible).</summary>
     public string? PathFor(string folder, string file)
@@ -109,11 +113,33 @@ internal sealed partial class UploadStore
 
     public static string ContentTypeOf(string file) => s_typeByExtension[Path.GetExtension(file)];
 
-    private string Signature(string key, string contentType, long expires)
+    private static string UploadPayload(string key, string contentType, long expires, string ownerId) =>
+        string.Create(CultureInfo.InvariantCulture, $"PUT\n{key}\n{contentType}\n{expires}\n{ownerId}");
+
+    private static string DownloadPayload(string key) => $"GET\n{key}";
+
+    // Every configured key is tried, so URLs signed before a JWT_SECRET rotation keep working (JWT_PREVIOUS_SECRETS).
+    private bool Verify(string payload, string? signature)
     {
-        var payload = Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"PUT\n{key}\n{contentType}\n{expires}"));
-        return Base64Url.EncodeToString(HMACSHA256.HashData(_signingKey, payload));
+        if (string.IsNullOrEmpty(signature) || signature.Length > 64)
+        {
+            return false;
+        }
+
+        var actual = Encoding.ASCII.GetBytes(signature);
+        foreach (var key in _signingKeys)
+        {
+            if (CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(Signature(key, payload)), actual))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
+
+    private static string Signature(byte[] key, string payload) =>
+        Base64Url.EncodeToString(HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(payload)));
 
     private static string SanitizeFolder(string? folder)
     {
@@ -136,6 +162,6 @@ internal sealed partial class UploadStore
     [GeneratedRegex("^[a-z0-9_-]{1,32}$")]
     private static partial Regex FolderPattern();
 
-    [GeneratedRegex("^[0-9a-f]{24}\\.[a-z]{2,5}$")]
+    [GeneratedRegex("^[0-9a-f]{32}\\.[a-z]{2,5}$")]
     private static partial Regex FilePattern();
 }

@@ -28,4 +28,6 @@ public static class RealtimeEvents
     public const string SendMessageFailed = "SEND_MESSAGE_FAILED";
     public const string PermissionDenied = "PERMISSION_DENIED";
     public const string InternalError = "INTERNAL_ERROR";
+    public const string RateLimited = "RATE_LIMITED";
+    public const string TooManySockets = "TOO_MANY_SOCKETS";
 }

@@ -25,6 +25,7 @@ internal static class RealtimeRegistration
         services.TryAddSingleton<IPresenceService, TrackerPresenceService>();
         services.TryAddSingleton<SocketChatNotifier>();
         services.TryAddSingleton<IChatNotifier>(sp => sp.GetRequiredService<SocketChatNotifier>());
+        services.TryAddSingleton<SocketAbuseGuard>();
         services.TryAddSingleton<ChatSocketHandlers>();
     }
 

@@ -12,7 +12,8 @@ namespace Raven.Server.Tests.Infrastructure;
 /// <summary>The real server (Kestrel on 127.0.0.1, free port) over a fresh SQLite DATA_DIR; deleted on dispose.</summary>
 public sealed class RavenTestServer : IAsyncDisposable
 {
-    public const string JwtSecret = "dev";
+    // At least 32 bytes: shorter secrets are refused outside Development.
+    public const string JwtSecret = "raven-tests-secret-0123456789abcdef0123456789";
 
     private static int s_users;
 
@@ -42,8 +43,8 @@ public sealed class RavenTestServer : IAsyncDisposable
             $"--JWT_SECRET={JwtSecret}",
             "--urls=http://127.0.0.1:0",
             "--Logging:LogLevel:Default=Warning",
-            // Test users need no brute-force resistance; the default PBKDF2 cost dominates test time on 2 cores.
-            "--PASSWORD_HASH_ITERATIONS=1000",
+            // The floor outside Development: the default PBKDF2 cost would dominate test time on 2 cores.
+            "--PASSWORD_HASH_ITERATIONS=10000",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
         {
@@ -147,7 +148,8 @@ public sealed class ApiClient : IDisposable
 
     public string? Bearer { get; set; }
 
-    public string? CookieValue(string name) => Cookies.GetCookies(_http.BaseAddress!).FirstOrDefault(c => c.Name == name)?.Value;
+    /// <summary>A cookie of the jar by name, whatever its path (the refresh token is scoped to /api/v1/auth).</summary>
+    public string? CookieValue(string name) => Cookies.GetAllCookies().FirstOrDefault(c => c.Name == name && !c.Expired)?.Value;
 
     public Task<ApiResponse> GetAsync(string path) => SendAsync(new HttpRequestMessage(HttpMethod.Get, path));
 

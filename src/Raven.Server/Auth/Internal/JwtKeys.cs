@@ -4,42 +4,47 @@ using Microsoft.IdentityModel.Tokens;
 
 namespace Raven.Server.Auth.Internal;
 
-/// <summary>Key material derived once from JWT_SECRET.</summary>
+/// <summary>
+/// Key material derived once from JWT_SECRET (signs and validates) and JWT_PREVIOUS_SECRETS (validate only, so tokens
+/// and upload URLs signed before a rotation keep working until they expire).
+/// </summary>
 internal sealed class JwtKeys
 {
-    // Below this, IdentityModel's own HMAC provider refuses the key (HS256 wants at least the hash size).
-    private const int MinimumStrongKeyBytes = 32;
+    /// <summary>Below this, a secret is weak (HS256 wants at least the hash size); refused outside Development.</summary>
+    public const int MinimumStrongKeyBytes = 32;
 
-    public JwtKeys(string secret)
+    /// <summary>
+    /// Tolerance on exp/nbf. Small: tokens are minted by this server (or one sharing its clock closely), and a socket is
+    /// disconnected only once a reconnect with its token would be refused.
+    /// </summary>
+    public static readonly TimeSpan ClockSkew = TimeSpan.FromSeconds(5);
+
+    public JwtKeys(string secret, IReadOnlyList<string>? previousSecrets = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(secret);
-        // jsonwebtoken uses the UTF-8 bytes of a string secret as the HMAC key; do the same so its tokens validate.
-        var keyBytes = Encoding.UTF8.GetBytes(secret);
-        IsWeak = keyBytes.Length < MinimumStrongKeyBytes;
-        SigningKey = new SymmetricSecurityKey(keyBytes);
-        if (IsWeak)
-        {
-            SigningKey.CryptoProviderFactory = new CryptoProviderFactory { CustomCryptoProvider = new ShortKeyHmacCryptoProvider() };
-        }
-
+        string[] all = [secret, .. previousSecrets ?? []];
+        var keys = all.Select(CreateKey).ToArray();
+        SigningKey = keys[0];
+        IsWeak = all.Any(s => IsWeakSecret(s));
         SigningCredentials = new SigningCredentials(SigningKey, SecurityAlgorithms.HmacSha256);
         ValidationParameters = new TokenValidationParameters
         {
+            // Issuer and audience are checked by AccessTokenValidator: tokens of the original erion-raven have neither.
             ValidateIssuer = false,
             ValidateAudience = false,
             ValidateLifetime = true,
             RequireExpirationTime = true,
             ValidateIssuerSigningKey = true,
-            IssuerSigningKey = SigningKey,
+            IssuerSigningKeys = keys,
             ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
-            ClockSkew = TimeSpan.FromSeconds(30),
+            ClockSkew = ClockSkew,
         };
 
-        // A separate key for presigned upload URLs, so a leaked upload signature says nothing about the JWT key.
-        UploadSigningKey = HKDF.DeriveKey(HashAlgorithmName.SHA256, keyBytes, 32, salt: [], info: "raven/upload-url/v1"u8.ToArray());
+        // Separate keys for presigned upload URLs, so a leaked upload signature says nothing about the JWT key.
+        UploadSigningKeys = [.. keys.Select(k => HKDF.DeriveKey(HashAlgorithmName.SHA256, k.Key, 32, salt: [], info: "raven/upload-url/v1"u8.ToArray()))];
     }
 
-    /// <summary>True when the secret is shorter than 256 bits (accepted for compatibility, but weak).</summary>
+    /// <summary>True when a secret is shorter than 256 bits (accepted only in Development).</summary>
     public bool IsWeak { get; }
 
     public SymmetricSecurityKey SigningKey { get; }
@@ -48,5 +53,20 @@ internal sealed class JwtKeys
 
     public TokenValidationParameters ValidationParameters { get; }
 
-    public byte[] UploadSigningKey { get; }
+    /// <summary>Upload-URL keys, the current one first.</summary>
+    public IReadOnlyList<byte[]> UploadSigningKeys { get; }
+
+    // jsonwebtoken uses the UTF-8 bytes of a string secret as the HMAC key; do the same so its tokens validate.
+    public static bool IsWeakSecret(string secret) => Encoding.UTF8.GetByteCount(secret) < MinimumStrongKeyBytes;
+
+    private static SymmetricSecurityKey CreateKey(string secret)
+    {
+        var key = new SymmetricSecurityKey(Encoding.UTF8.GetBytes(secret));
+        if (IsWeakSecret(secret))
+        {
+            key.CryptoProviderFactory = new CryptoProviderFactory { CustomCryptoProvider = new ShortKeyHmacCryptoProvider() };
+        }
+
+        return key;
+    }
 }

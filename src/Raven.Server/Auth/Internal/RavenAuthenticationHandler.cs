@@ -55,6 +55,11 @@ internal sealed class RavenAuthenticationHandler(
             claims.Add(new Claim(AccessTokenClaims.Email, _result.Email));
         }
 
+        if (_result.SessionId is not null)
+        {
+            claims.Add(new Claim(AccessTokenClaims.SessionId, _result.SessionId));
+        }
+
         var identity = new ClaimsIdentity(claims, SchemeName, AccessTokenClaims.Username, null);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }
@@ -77,4 +82,7 @@ internal static class CallerExtensions
     public static string GetUserId(this ClaimsPrincipal principal) =>
         principal.FindFirstValue(AccessTokenClaims.UserId)
         ?? throw new InvalidOperationException("The endpoint requires an authenticated caller.");
+
+    /// <summary>The session id (<c>sid</c>) of the caller's access token, when it has one.</summary>
+    public static string? GetSessionId(this ClaimsPrincipal principal) => principal.FindFirstValue(AccessTokenClaims.SessionId);
 }

@@ -23,6 +23,8 @@ internal sealed class SessionService(
     IRefreshSessionStore store,
     IChatService chat,
     AccessTokenIssuer issuer,
+    SessionRevocations revocations,
+    IChatNotifier notifier,
     IOptions<RavenServerOptions> options,
     TimeProvider time,
     ILogger<SessionService> logger)
@@ -33,7 +35,7 @@ internal sealed class SessionService(
         var (refresh, hash) = NewRefreshToken();
         var session = new RefreshSession(ObjectIds.NewId(now), user.Id, ObjectIds.NewId(now), hash, now, now + options.Value.RefreshTokenLifetime, null, null);
         await store.CreateAsync(session, ct);
-        var (access, accessExpires) = issuer.Issue(user);
+        var (access, accessExpires) = issuer.Issue(user, session.FamilyId);
         return new IssuedSession(user, access, accessExpires, refresh, session.ExpiresAt);
     }
 
@@ -70,23 +72,53 @@ internal sealed class SessionService(
             return null;
         }
 
-        var (access, accessExpires) = issuer.Issue(user);
+        var (access, accessExpires) = issuer.Issue(user, current.FamilyId);
         return new IssuedSession(user, access, accessExpires, refresh, next.ExpiresAt);
     }
 
-    /// <summary>Ends the session family of <paramref name="refreshToken"/> (sign-out); unknown tokens are ignored.</summary>
-    public async Task EndAsync(string? refreshToken, CancellationToken ct)
+    /// <summary>
+    /// Sign-out: ends the session family of <paramref name="refreshToken"/> and of the caller's access token
+    /// (<paramref name="accessSessionId"/>), revokes their access tokens and disconnects their sockets. Unknown tokens are ignored.
+    /// </summary>
+    public async Task EndAsync(string? refreshToken, string? userId, string? accessSessionId, CancellationToken ct)
     {
-        if (string.IsNullOrEmpty(refreshToken))
-        {
-            return;
-        }
-
-        var current = await store.FindByTokenHashAsync(Hash(refreshToken), ct);
+        var current = string.IsNullOrEmpty(refreshToken) ? null : await store.FindByTokenHashAsync(Hash(refreshToken), ct);
+        var families = new HashSet<string>(StringComparer.Ordinal);
         if (current is not null)
         {
-            await store.RevokeFamilyAsync(current.FamilyId, ct);
+            families.Add(current.FamilyId);
+            userId ??= current.UserId;
         }
+
+        if (!string.IsNullOrEmpty(accessSessionId))
+        {
+            families.Add(accessSessionId);
+        }
+
+        foreach (var family in families)
+        {
+            await store.RevokeFamilyAsync(family, ct);
+            revocations.EndSession(family);
+            await notifier.SessionEnded(userId!, family);
+        }
+
+        if (families.Count == 0 && userId is not null)
+        {
+            // A token without a session id (signed by the original API): only revoking everything of the user can stop it.
+            revocations.RevokeIssuedBefore(userId);
+            await notifier.SessionEnded(userId, null);
+        }
+    }
+
+    /// <summary>
+    /// Password change (or account deletion): revokes every refresh family and access token of the user and disconnects
+    /// their sockets, except those of <paramref name="keepSessionId"/> (the caller's, which gets a new session).
+    /// </summary>
+    public async Task EndAllAsync(string userId, string? keepSessionId, CancellationToken ct)
+    {
+        await store.RevokeAllForUserAsync(userId, ct);
+        revocations.RevokeIssuedBefore(userId);
+        await notifier.UserSessionsEnded(userId, keepSessionId);
     }
 
     private async Task RevokeReusedFamilyAsync(RefreshSession session, CancellationToken ct)
@@ -109,28 +141,35 @@ internal sealed class SessionService(
     }
 }
 
-/// <summary>The auth cookies: httpOnly, Path=/ (they must reach /socket.io/ too), SameSite=Lax, Secure on HTTPS.</summary>
+/// <summary>
+/// The auth cookies: httpOnly, SameSite=Lax, Secure on HTTPS (including HTTPS terminated by a KNOWN_PROXIES proxy).
+/// The access token has Path=/ (it must reach /socket.io/ too); the refresh token only goes to /api/v1/auth, where it
+/// is used (refresh, sign-out). Names stay <c>accessToken</c>/<c>refreshToken</c> without the <c>__Host-</c> prefix:
+/// the original web client, its socket handshake and the bench harness address them by name.
+/// </summary>
 internal static class AuthCookies
 {
     public const string RefreshCookieName = "refreshToken";
 
+    public const string RefreshCookiePath = "/api/v1/auth";
+
     public static void Set(HttpContext context, IssuedSession session, TimeProvider time)
     {
         var now = time.GetUtcNow();
-        context.Response.Cookies.Append(AccessTokenReader.CookieName, session.AccessToken, Options(context, session.AccessExpiresAt - now));
-        context.Response.Cookies.Append(RefreshCookieName, session.RefreshToken, Options(context, session.RefreshExpiresAt - now));
+        context.Response.Cookies.Append(AccessTokenReader.CookieName, session.AccessToken, Options(context, "/", session.AccessExpiresAt - now));
+        context.Response.Cookies.Append(RefreshCookieName, session.RefreshToken, Options(context, RefreshCookiePath, session.RefreshExpiresAt - now));
     }
 
     public static void Clear(HttpContext context)
     {
-        context.Response.Cookies.Delete(AccessTokenReader.CookieName, Options(context, null));
-        context.Response.Cookies.Delete(RefreshCookieName, Options(context, null));
+        context.Response.Cookies.Delete(AccessTokenReader.CookieName, Options(context, "/", null));
+        context.Response.Cookies.Delete(RefreshCookieName, Options(context, RefreshCookiePath, null));
     }
 
-    private static CookieOptions Options(HttpContext context, TimeSpan? maxAge) => new()
+    private static CookieOptions Options(HttpContext context, string path, TimeSpan? maxAge) => new()
     {
         HttpOnly = true,
-        Path = "/",
+        Path = path,
         SameSite = SameSiteMode.Lax,
         Secure = context.Request.IsHttps,
         MaxAge = maxAge is { } age ? TimeSpan.FromSeconds(Math.Max(0, Math.Round(age.TotalSeconds))) : null,

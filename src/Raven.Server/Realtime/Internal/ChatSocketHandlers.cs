@@ -23,10 +23,14 @@ internal sealed class ChatSocketHandlers(
     IChatService chat,
     IPresenceTracker presence,
     SocketChatNotifier notifier,
+    SocketAbuseGuard guard,
     IOptions<RavenServerOptions> options,
     TimeProvider time,
     ILogger<ChatSocketHandlers> logger)
 {
+    // The validation's clock skew (JwtKeys): a token is accepted until exp plus this.
+    private static readonly TimeSpan JwtClockSkew = Auth.Internal.JwtKeys.ClockSkew;
+
     private readonly IReadOnlyList<string> _corsOrigins = options.Value.CorsOrigins;
 
     // Built once and shared by every socket: registering handlers then allocates nothing per connection.
@@ -46,7 +50,19 @@ internal sealed class ChatSocketHandlers(
             throw new ConnectErrorException(code, new ErrorPayload(code, result.ErrorMessage ?? code, null));
         }
 
-        socket.Data = new SocketUser(result.UserId!, result.Username ?? string.Empty, result.Email);
+        if (!guard.MayConnect(result.UserId!))
+        {
+            const string Code = RealtimeEvents.TooManySockets;
+            RealtimeLog.ConnectRefused(logger, socket.Id, Code);
+            throw new ConnectErrorException(Code, new ErrorPayload(
+                Code, $"You have too many open connections (at most {options.Value.MaxSocketsPerUser}); close a tab or device and retry.", null));
+        }
+
+        socket.Data = new SocketUser(result.UserId!, result.Username ?? string.Empty, result.Email)
+        {
+            SessionId = result.SessionId,
+            ExpiresAt = result.ExpiresAt,
+        };
         await next();
     }
 
@@ -59,7 +75,16 @@ internal sealed class ChatSocketHandlers(
             return;
         }
 
-        socket.Join(RealtimeRooms.User(user.UserId));
+        user.Events = guard.Connected(user.UserId);
+        socket.Join(user.SessionId is null ? [RealtimeRooms.User(user.UserId)] : [RealtimeRooms.User(user.UserId), RealtimeRooms.Session(user.SessionId)]);
+        if (user.ExpiresAt is { } expires)
+        {
+            // The token is checked at connect only, so the socket must not outlive it: at exp (plus the validation's
+            // clock skew, so a reconnect with the same token is refused as TOKEN_EXPIRED) it is disconnected.
+            var due = expires + JwtClockSkew - time.GetUtcNow();
+            user.ExpiryTimer = time.CreateTimer(static state => ExpireSocket((SocketIOSocket)state!), socket, due < TimeSpan.Zero ? TimeSpan.Zero : due, Timeout.InfiniteTimeSpan);
+        }
+
         socket.On(RealtimeEvents.JoinConversation, _onJoin ??= e => DispatchAsync(e, ClientEvent.Join));
         socket.On(RealtimeEvents.LeaveConversation, _onLeave ??= e => DispatchAsync(e, ClientEvent.Leave));
         socket.On(RealtimeEvents.SendMessage, _onSend ??= e => DispatchAsync(e, ClientEvent.Send));
@@ -80,6 +105,9 @@ internal sealed class ChatSocketHandlers(
         {
             return;
         }
+
+        user.ExpiryTimer?.Dispose();
+        guard.Disconnected(user.UserId);
 
         var last = await presence.SocketDisconnectedAsync(user.UserId, socket.Id, time.GetUtcNow());
         RealtimeLog.SocketDisconnected(logger, socket.Id, user.UserId, reason, last);
@@ -120,6 +148,16 @@ internal sealed class ChatSocketHandlers(
         var room = RealtimeRooms.Conversation(conversationId);
         var alreadyIn = socket.Rooms.Contains(room);
         socket.Join(room);
+        // A removal commits first and evicts afterwards (MembershipEnded). Checking again once the socket is in the
+        // room makes join and eviction linearizable: a removal that committed before this check is seen here, and
+        // one after it evicts this socket, which is in the room by then. Works across nodes, no lock needed.
+        if (!alreadyIn && !await StillParticipantAsync(user.UserId, conversationId))
+        {
+            socket.Leave(room);
+            Fail(e, RealtimeEvents.PermissionDenied, "You are not a participant of this conversation", "removed while joining");
+            return;
+        }
+
         var joined = new MembershipPayload(conversationId, user.UserId, user.Username);
         socket.Emit(RealtimeEvents.JoinedConversation, joined);
         if (!alreadyIn)
@@ -128,6 +166,25 @@ internal sealed class ChatSocketHandlers(
         }
 
         e.Ack(AckPayload.Success(joined));
+    }
+
+    private async Task<bool> StillParticipantAsync(string userId, string conversationId)
+    {
+        try
+        {
+            await chat.EnsureParticipantAsync(userId, conversationId);
+            return true;
+        }
+        catch (ChatException)
+        {
+            return false;
+        }
+    }
+
+    private static void ExpireSocket(SocketIOSocket socket)
+    {
+        socket.Emit(RealtimeEvents.Error, new ErrorPayload(RealtimeEvents.TokenExpired, "The access token has expired; reconnect with a fresh one.", null));
+        socket.Disconnect();
     }
 
     private Task LeaveAsync(SocketIOEvent e, SocketUser user)
@@ -248,6 +305,25 @@ internal sealed class ChatSocketHandlers(
             return;
         }
 
+        if (user.ExpiresAt + JwtClockSkew <= time.GetUtcNow())
+        {
+            ExpireSocket(e.Socket);
+            return;
+        }
+
+        if (!guard.TryAdmit(user))
+        {
+            Fail(e, RealtimeEvents.RateLimited, "Too many events; slow down", null);
+            if (Interlocked.Increment(ref user.Strikes) >= guard.DisconnectAfter)
+            {
+                RealtimeLog.RateLimitDisconnect(logger, e.Socket.Id, user.UserId);
+                e.Socket.Disconnect();
+            }
+
+            return;
+        }
+
+        Volatile.Write(ref user.Strikes, 0);
         try
         {
             switch (kind)
@@ -377,9 +453,11 @@ internal sealed class ChatSocketHandlers(
             }
         }
 
+        // Same origin means same scheme too: an http:// page must not ride on the cookies of the https:// site.
         if (Uri.TryCreate(origin, UriKind.Absolute, out var uri)
             && handshake.Headers.TryGetValue("host", out var host)
-            && string.Equals(uri.Authority, host, StringComparison.OrdinalIgnoreCase))
+            && string.Equals(uri.Authority, host, StringComparison.OrdinalIgnoreCase)
+            && uri.Scheme == (handshake.Secure ? Uri.UriSchemeHttps : Uri.UriSchemeHttp))
         {
             return true;
         }

@@ -59,7 +59,23 @@ internal sealed record AckPayload(
 }
 
 /// <summary>The authenticated user of a socket (kept in <c>socket.Data</c>).</summary>
-internal sealed record SocketUser(string UserId, string Username, string? Email);
+internal sealed record SocketUser(string UserId, string Username, string? Email)
+{
+    /// <summary>The session (refresh family) of the socket's token, when it names one.</summary>
+    public string? SessionId { get; init; }
+
+    /// <summary>When the socket's token expires: the socket is disconnected then.</summary>
+    public DateTimeOffset? ExpiresAt { get; init; }
+
+    /// <summary>The socket's own event bucket.</summary>
+    public TokenBucket Events { get; set; } = null!;
+
+    /// <summary>Fires at <see cref="ExpiresAt"/>; disposed on disconnect.</summary>
+    public ITimer? ExpiryTimer { get; set; }
+
+    /// <summary>Events refused in a row by the rate limit.</summary>
+    public int Strikes;
+}
 
 internal enum FieldKind : byte
 {

@@ -23,4 +23,7 @@ internal static partial class RealtimeLog
 
     [LoggerMessage(106, LogLevel.Warning, "Broadcasting stored message {MessageId} failed")]
     public static partial void BroadcastFailed(ILogger logger, string messageId, Exception exception);
+
+    [LoggerMessage(107, LogLevel.Warning, "Socket {SocketId} of user {UserId} disconnected: it kept exceeding the event rate limit")]
+    public static partial void RateLimitDisconnect(ILogger logger, string socketId, string userId);
 }

@@ -8,6 +8,9 @@ internal static class RealtimeRooms
     /// <summary>Every socket of a user (several tabs or devices).</summary>
     public static string User(string userId) => UserPrefix + userId;
 
+    /// <summary>Every socket authenticated by one session (refresh family), so ending it disconnects exactly those.</summary>
+    public static string Session(string sessionId) => "session:" + sessionId;
+
     /// <summary>Sockets that joined a conversation.</summary>
     public static string Conversation(string conversationId) => conversationId;
 }

@@ -65,6 +65,15 @@ internal sealed class SocketChatNotifier(SocketIOServer io, IChatService chat, I
         return io.To(UserRooms(userIds)).SocketsLeaveAsync(RealtimeRooms.Conversation(conversationId));
     }
 
+    public Task SessionEnded(string userId, string? sessionId) =>
+        io.To(sessionId is null ? RealtimeRooms.User(userId) : RealtimeRooms.Session(sessionId)).DisconnectSocketsAsync();
+
+    public Task UserSessionsEnded(string userId, string? exceptSessionId)
+    {
+        var target = io.To(RealtimeRooms.User(userId));
+        return (exceptSessionId is null ? target : target.Except(RealtimeRooms.Session(exceptSessionId))).DisconnectSocketsAsync();
+    }
+
     private static string[] UserRooms(IReadOnlyList<string> userIds)
     {
         var rooms = new string[userIds.Count];

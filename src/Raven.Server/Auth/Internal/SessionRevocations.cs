@@ -1,0 +1,68 @@
+using System.Collections.Concurrent;
+
+namespace Raven.Server.Auth.Internal;
+
+/// <summary>
+/// Access tokens that must stop working before they expire: those of an ended session (sign-out, by the token's
+/// <c>sid</c>) and every token of a user issued before a stamp (password change). Entries live only as long as a
+/// token can (JWT_MAX_TOKEN_MINUTES), so memory is bounded by the revocations of that window.
+/// </summary>
+/// <remarks>Kept per process: after a restart, or on another node, revoked access tokens work until they expire
+/// (their refresh tokens are revoked in the database, so the session cannot be extended).</remarks>
+internal sealed class SessionRevocations(TimeProvider time, TimeSpan tokenLifetime)
+{
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _endedSessions = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _userStamps = new(StringComparer.Ordinal);
+    private long _nextPrune;
+
+    /// <summary>Tokens carrying <paramref name="sessionId"/> are invalid from now on.</summary>
+    public void EndSession(string sessionId)
+    {
+        _endedSessions[sessionId] = time.GetUtcNow() + tokenLifetime;
+        Prune();
+    }
+
+    /// <summary>Tokens of <paramref name="userId"/> issued before now (whole seconds, as <c>iat</c>) are invalid.</summary>
+    public void RevokeIssuedBefore(string userId)
+    {
+        _userStamps[userId] = DateTimeOffset.FromUnixTimeSeconds(time.GetUtcNow().ToUnixTimeSeconds());
+        Prune();
+    }
+
+    public bool IsRevoked(string userId, string? sessionId, DateTimeOffset? issuedAt)
+    {
+        if (sessionId is not null && _endedSessions.ContainsKey(sessionId))
+        {
+            return true;
+        }
+
+        // A token without iat cannot prove it is newer than the stamp.
+        return _userStamps.TryGetValue(userId, out var stamp) && (issuedAt is null || issuedAt < stamp);
+    }
+
+    private void Prune()
+    {
+        var now = time.GetUtcNow();
+        var next = Interlocked.Read(ref _nextPrune);
+        if (now.UtcTicks < next || Interlocked.CompareExchange(ref _nextPrune, now.UtcTicks + TimeSpan.TicksPerMinute, next) != next)
+        {
+            return;
+        }
+
+        foreach (var (id, until) in _endedSessions)
+        {
+            if (until <= now)
+            {
+                _endedSessions.TryRemove(id, out _);
+            }
+        }
+
+        foreach (var (id, stamp) in _userStamps)
+        {
+            if (stamp + tokenLifetime <= now)
+            {
+                _userStamps.TryRemove(id, out _);
+            }
+        }
+    }
+}
