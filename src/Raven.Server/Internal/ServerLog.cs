@@ -18,8 +18,8 @@ internal static partial class ServerLog
     [LoggerMessage(5, LogLevel.Information, "CORS allows credentials from: {Origins}")]
     public static partial void CorsOrigins(ILogger logger, string origins);
 
-    [LoggerMessage(6, LogLevel.Warning, "REDIS_URL is set but this build has no Redis scale-out yet; running as a single node.")]
-    public static partial void RedisNotSupported(ILogger logger);
+    [LoggerMessage(6, LogLevel.Information, "REDIS_URL is set: Socket.IO and presence are shared with the other nodes on that Redis.")]
+    public static partial void RedisScaleOut(ILogger logger);
 
     [LoggerMessage(7, LogLevel.Warning, "Refresh token reuse detected for user {UserId}; the session family is revoked.")]
     public static partial void RefreshTokenReuse(ILogger logger, string userId);

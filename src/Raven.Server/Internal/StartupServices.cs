@@ -26,7 +26,7 @@ internal sealed class StartupReport(string? generatedSecretPath)
 
         if (!string.IsNullOrEmpty(options.RedisUrl))
         {
-            ServerLog.RedisNotSupported(logger);
+            ServerLog.RedisScaleOut(logger);
         }
     }
 }

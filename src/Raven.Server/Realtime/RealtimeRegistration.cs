@@ -1,6 +1,8 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Raven.Server.Realtime.Internal;
 using Raven.SocketIO;
+using Raven.SocketIO.Redis;
+using StackExchange.Redis;
 
 namespace Raven.Server.Realtime;
 
@@ -19,6 +21,17 @@ internal static class RealtimeRegistration
             // CORS comes from the app's CORS middleware (the REST policy from CORS_ORIGIN), which runs for
             // /socket.io/ too; enabling Engine.IO's own as well would send the headers twice.
         });
+
+        // REDIS_URL: several nodes act as one: broadcasts, room changes and fetches cross through the Redis adapter
+        // (wire-compatible with @socket.io/redis-adapter), and presence is counted in Redis (see RedisPresenceTracker).
+        var redisUrl = builder.Configuration["REDIS_URL"];
+        if (!string.IsNullOrWhiteSpace(redisUrl))
+        {
+            var redisOptions = RedisConnectionString.Parse(redisUrl);
+            services.TryAddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(redisOptions));
+            services.AddRedisAdapter(o => o.ConnectionFactory = sp => sp.GetRequiredService<IConnectionMultiplexer>());
+            services.TryAddSingleton<IPresenceTracker, RedisPresenceTracker>();
+        }
 
         // TryAdd: a test or a multi-node deployment may have registered its own before the server's registrations.
         services.TryAddSingleton<IPresenceTracker, InMemoryPresenceTracker>();

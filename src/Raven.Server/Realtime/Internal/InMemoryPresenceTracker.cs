@@ -64,6 +64,15 @@ internal sealed class InMemoryPresenceTracker : IPresenceTracker
         }
     }
 
+    /// <summary>The users with at least one socket on this node (a snapshot).</summary>
+    public IReadOnlyCollection<string> OnlineUsers()
+    {
+        lock (_gate)
+        {
+            return [.. _sockets.Keys];
+        }
+    }
+
     public DateTimeOffset? GetLastSeen(string userId)
     {
         lock (_gate)

@@ -1,0 +1,187 @@
+using System.Text.Json;
+using Raven.Server.Tests.Infrastructure;
+using Raven.Testing;
+
+namespace Raven.Server.Tests.MultiNode;
+
+/// <summary>
+/// Two chat server nodes on one real redis-server (REDIS_URL) and one SQLite database file in WAL mode, official JS
+/// clients spread over them: the nodes behave as one server.
+/// </summary>
+public sealed class MultiNodeTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(15);
+    private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "raven-multinode-tests", Guid.NewGuid().ToString("N"));
+    private RedisServer _redis = null!;
+    private NodeDriver _clients = null!;
+    private RavenTestServer _node1 = null!;
+    private RavenTestServer _node2 = null!;
+
+    public async Task InitializeAsync()
+    {
+        _redis = await RedisServer.StartAsync();
+        _clients = await NodeDriver.StartAsync();
+        var settings = new Dictionary<string, string> { ["REDIS_URL"] = _redis.Url, ["DATA_DIR"] = _dataDirectory };
+        _node1 = await RavenTestServer.StartAsync(settings);
+        _node2 = await RavenTestServer.StartAsync(settings);
+        await WaitForClusterAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _clients.DisposeAsync();
+        await _node1.DisposeAsync();
+        await _node2.DisposeAsync();
+        await _redis.DisposeAsync();
+        try
+        {
+            Directory.Delete(_dataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A file may still be held briefly; it lives under the temp folder.
+        }
+    }
+
+    [Fact]
+    public async Task A_burst_sent_on_one_node_reaches_the_room_on_every_node_once_and_in_order()
+    {
+        var alice = await UserAsync(_node1, "alice");
+        var bob = await UserAsync(_node1, "bob");
+        var carol = await UserAsync(_node2, "carol");
+        var conversation = await GroupAsync(alice, bob, carol);
+        var a = await ConnectAsync(_node1, alice);
+        var b = await ConnectAsync(_node2, bob);
+        var c = await ConnectAsync(_node1, carol);
+        foreach (var client in new[] { a, b, c })
+        {
+            await JoinAsync(client, conversation);
+        }
+
+        const int Count = 60;
+        for (var i = 0; i < Count; i++)
+        {
+            await a.EmitAsync("send_message", new { conversation_id = conversation, text = $"m{i}" });
+        }
+
+        foreach (var client in new[] { b, c, a })
+        {
+            await client.WaitForEventAsync("new_message", Wait, e => Text(e) == $"m{Count - 1}");
+            // Sync: anything else queued for this client before the barrier has arrived too.
+            await client.EmitWithAckAsync("heartbeat", Wait, new { timestamp = 0 });
+            var texts = client.EventsNamed("new_message").Select(Text).ToArray();
+            Assert.Equal(Enumerable.Range(0, Count).Select(i => $"m{i}"), texts);
+        }
+
+        // What the nodes delivered is what was stored.
+        var history = (await bob.Client.GetAsync($"/api/v1/messages/conversation/{conversation}?limit=100")).Data;
+        Assert.Equal(Count, history.GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Presence_is_right_when_a_users_tabs_are_on_different_nodes()
+    {
+        var watcher = await UserAsync(_node1, "watch");
+        var tabs = await UserAsync(_node1, "tabs");
+        await GroupAsync(tabs, watcher);
+        var w = await ConnectAsync(_node1, watcher);
+
+        var tab1 = await ConnectAsync(_node1, tabs);
+        var online = await w.WaitForEventAsync("friend_status_changed", Wait, e => Field(e, "user_id") == tabs.Id);
+        Assert.Equal("online", Field(online, "status"));
+        var tab2 = await ConnectAsync(_node2, tabs);
+        Assert.True(await OnlineStatusAsync(_node2, tabs.Id));
+
+        // The first tab closes: the user is still online through the other node, and nothing is announced.
+        await tab1.DisconnectAsync();
+        await Task.Delay(500);
+        Assert.True(await OnlineStatusAsync(_node1, tabs.Id));
+        await w.EmitWithAckAsync("heartbeat", Wait, new { timestamp = 0 });
+        Assert.Single(w.EventsNamed("friend_status_changed"), e => Field(e, "user_id") == tabs.Id);
+
+        // The last tab closes on node 2: the watcher on node 1 hears it, and both nodes answer offline.
+        await tab2.DisconnectAsync();
+        var offline = await w.WaitForEventAsync("friend_status_changed", Wait, e => Field(e, "user_id") == tabs.Id && Field(e, "status") == "offline");
+        Assert.NotNull(offline);
+        Assert.False(await OnlineStatusAsync(_node1, tabs.Id));
+        Assert.False(await OnlineStatusAsync(_node2, tabs.Id));
+    }
+
+    [Fact]
+    public async Task Removing_a_member_on_one_node_evicts_their_sockets_on_the_other()
+    {
+        var owner = await UserAsync(_node1, "owner");
+        var member = await UserAsync(_node1, "member");
+        var conversation = await GroupAsync(owner, member);
+        var o = await ConnectAsync(_node1, owner);
+        var m = await ConnectAsync(_node2, member);
+        await JoinAsync(o, conversation);
+        await JoinAsync(m, conversation);
+
+        var removed = await owner.Client.DeleteAsync($"/api/v1/conversations/{conversation}/user", new { userId = member.Id });
+        Assert.Equal(System.Net.HttpStatusCode.OK, removed.Status);
+        await Task.Delay(500);
+        await o.EmitAsync("send_message", new { conversation_id = conversation, text = "after removal" });
+        await o.WaitForEventAsync("new_message", Wait, e => Text(e) == "after removal");
+        await m.EmitWithAckAsync("heartbeat", Wait, new { timestamp = 0 });
+        Assert.DoesNotContain(m.EventsNamed("new_message"), e => Text(e) == "after removal");
+    }
+
+    private async Task WaitForClusterAsync()
+    {
+        var io = (Raven.SocketIO.SocketIOServer)_node1.Services.GetService(typeof(Raven.SocketIO.SocketIOServer))!;
+        var deadline = DateTime.UtcNow + Wait;
+        while (await io.Sockets.Adapter.ServerCountAsync() < 2)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the two nodes did not meet on Redis");
+            await Task.Delay(50);
+        }
+    }
+
+    private static async Task<TestUser> UserAsync(RavenTestServer node, string prefix) => await node.NewUserAsync(prefix);
+
+    private static async Task<string> GroupAsync(TestUser owner, params TestUser[] members)
+    {
+        var response = await owner.Client.PostAsync("/api/v1/conversations", new
+        {
+            name = "room " + Guid.NewGuid().ToString("N")[..6],
+            type = "group",
+            userIds = members.Select(m => m.Id).ToArray(),
+        });
+        Assert.Equal(System.Net.HttpStatusCode.Created, response.Status);
+        return response.Data.GetProperty("id").GetString()!;
+    }
+
+    private async Task<SocketIOTestClient> ConnectAsync(RavenTestServer node, TestUser user)
+    {
+        var client = await _clients.ConnectAsync(node.BaseUrl, new
+        {
+            auth = new { token = user.Client.CookieValue("accessToken") },
+            transports = new[] { "websocket" },
+            forceNew = true,
+            reconnection = false,
+        });
+        await client.WaitForConnectAsync(Wait);
+        return client;
+    }
+
+    private static async Task JoinAsync(SocketIOTestClient client, string conversationId)
+    {
+        await client.EmitAsync("join_conversation", new { conversation_id = conversationId });
+        await client.WaitForEventAsync("joined_conversation", Wait, e => Field(e, "conversation_id") == conversationId);
+    }
+
+    /// <summary>What a node's online-status endpoint answers (it asks the node's presence service).</summary>
+    private static Task<bool> OnlineStatusAsync(RavenTestServer node, string userId)
+    {
+        var presence = (IPresenceService)node.Services.GetService(typeof(IPresenceService))!;
+        return Task.FromResult(presence.IsOnline(userId));
+    }
+
+    private static string? Text(DriverEvent e) => Field(e, "text");
+
+    private static string? Field(DriverEvent e, string name) =>
+        e.Args.Length > 0 && e.Arg(0).ValueKind == JsonValueKind.Object && e.Arg(0).TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String
+            ? v.GetString()
+            : null;
+}
