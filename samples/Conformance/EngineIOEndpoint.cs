@@ -11,8 +11,7 @@ public static partial class ConformanceApp
         options.PingInterval = TimeSpan.FromMilliseconds(300);
         options.PingTimeout = TimeSpan.FromMilliseconds(200);
         options.MaxHttpBufferSize = 1_000_000;
-        options.Cors.AllowAnyOrigin = true;
-    });
+    }).RequireCors(AnyOrigin);
 
     /// <summary>Sends every message back, unchanged, on the session it came from.</summary>
     private sealed class EchoHandler : IEngineIOHandler

@@ -9,13 +9,18 @@ public static partial class ConformanceApp
     public static WebApplication Build(string[] args)
     {
         var builder = WebApplication.CreateBuilder(args);
+        // The reference allows every origin (conformance-app.md, section 2): ASP.NET Core CORS on both endpoints.
+        builder.Services.AddCors(cors => cors.AddPolicy(AnyOrigin, policy => policy.AllowAnyOrigin().AllowAnyHeader().WithMethods("GET", "POST")));
         ConfigureEngineIO(builder);
         ConfigureSocketIO(builder);
         var app = builder.Build();
+        app.UseCors();
         MapEngineIO(app);
         MapSocketIO(app);
         return app;
     }
+
+    private const string AnyOrigin = "any-origin";
 
     static partial void ConfigureEngineIO(WebApplicationBuilder builder);
     static partial void MapEngineIO(WebApplication app);

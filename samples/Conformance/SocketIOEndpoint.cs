@@ -7,12 +7,11 @@ public static partial class ConformanceApp
     {
         builder.Services.AddSocketIO(o =>
         {
-            o.PingInterval = TimeSpan.FromMilliseconds(300);
-            o.PingTimeout = TimeSpan.FromMilliseconds(200);
-            o.MaxHttpBufferSize = 1_000_000;
+            o.EngineIO.PingInterval = TimeSpan.FromMilliseconds(300);
+            o.EngineIO.PingTimeout = TimeSpan.FromMilliseconds(200);
+            o.EngineIO.MaxHttpBufferSize = 1_000_000;
             // The checker's Engine.IO heartbeat tests on /socket.io/ never CONNECT and last ~910 ms.
             o.ConnectTimeout = TimeSpan.FromMilliseconds(1000);
-            o.Cors.AllowAnyOrigin = true;
         });
     }
 
@@ -30,6 +29,6 @@ public static partial class ConformanceApp
 
         io.Of("/custom").OnConnection(socket => { socket.Emit("auth", socket.Handshake.Auth); });
 
-        app.MapSocketIO("/socket.io/");
+        app.MapSocketIO("/socket.io/").RequireCors(AnyOrigin);
     }
 }

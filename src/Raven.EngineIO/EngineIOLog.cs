@@ -46,4 +46,10 @@ internal static partial class EngineIOLog
 
     [LoggerMessage(14, LogLevel.Debug, "Engine.IO session {Sid} dropped a volatile unit of {Count} messages: its send queue is full.")]
     public static partial void VolatileDropped(ILogger logger, string sid, int count);
+
+    [LoggerMessage(15, LogLevel.Debug, "Engine.IO session {Sid} was never established; closing it.")]
+    public static partial void PendingExpired(ILogger logger, string sid);
+
+    [LoggerMessage(16, LogLevel.Debug, "Engine.IO handshake refused: {Limit} limit reached.")]
+    public static partial void HandshakeRefused(ILogger logger, string limit);
 }

@@ -2,7 +2,11 @@ using Microsoft.AspNetCore.Http;
 
 namespace Raven.EngineIO;
 
-/// <summary>Settings of one Engine.IO endpoint. Defaults match the Node.js engine.io server.</summary>
+/// <summary>Settings of an Engine.IO endpoint. Defaults match the Node.js engine.io server.</summary>
+/// <remarks>
+/// Cross-origin requests are the app's business: add ASP.NET Core CORS and call <c>RequireCors(...)</c> on the
+/// endpoint that <c>MapEngineIO</c> (or <c>MapSocketIO</c>) returns.
+/// </remarks>
 public sealed class EngineIOOptions
 {
     /// <summary>How often the server pings (sent to clients as <c>pingInterval</c>). Default 25 s.</summary>
@@ -32,32 +36,72 @@ public sealed class EngineIOOptions
     /// </summary>
     public int MaxQueuedMessages { get; set; } = 4096;
 
-    /// <summary>Cross-origin settings for browser clients; off unless origins are allowed.</summary>
-    public EngineCorsOptions Cors { get; } = new();
-
     /// <summary>
     /// Runs on every handshake request (polling or WebSocket, before a session exists), typically for authentication.
     /// A rejection is answered with HTTP 403 and <c>{"code":4,"message":…}</c>.
     /// </summary>
     public Func<HttpContext, ValueTask<EngineRequestVerdict>>? AllowRequest { get; set; }
 
-    internal void Validate()
+    /// <summary>Admission limits: how many sessions may exist, per client address and in total.</summary>
+    public EngineSessionLimits Limits { get; } = new();
+
+    /// <summary>
+    /// The request headers a session keeps from its handshake (compared case-insensitively). Default <c>"*"</c>:
+    /// every header except the transport's own plumbing (<see cref="DroppedHandshakeHeaders"/>). An app that
+    /// knows what it reads can list just those (clear the set, add e.g. <c>cookie</c>, <c>authorization</c>,
+    /// <c>origin</c>), so an idle session holds nothing else of its opening request.
+    /// </summary>
+    public ISet<string> HandshakeHeaders { get; } = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { "*" };
+
+    /// <summary>
+    /// Headers never kept, even with <c>"*"</c>: they describe the HTTP exchange or the WebSocket upgrade, not the
+    /// client. Default: connection, upgrade, the sec-websocket-* and sec-fetch-* headers, accept, accept-encoding,
+    /// cache-control, pragma, content-length, content-type, priority.
+    /// </summary>
+    public ISet<string> DroppedHandshakeHeaders { get; } = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
     {
-        if (PingInterval <= TimeSpan.Zero || PingTimeout <= TimeSpan.Zero || UpgradeTimeout <= TimeSpan.Zero)
-        {
-            throw new ArgumentException("PingInterval, PingTimeout and UpgradeTimeout must be positive.");
-        }
+        "connection", "upgrade", "sec-websocket-key", "sec-websocket-version", "sec-websocket-extensions",
+        "sec-websocket-protocol", "sec-fetch-dest", "sec-fetch-mode", "sec-fetch-site", "accept", "accept-encoding",
+        "cache-control", "pragma", "content-length", "content-type", "priority",
+    };
+}
 
-        if (MaxHttpBufferSize <= 0 || MaxQueuedMessages <= 0)
-        {
-            throw new ArgumentException("MaxHttpBufferSize and MaxQueuedMessages must be positive.");
-        }
+/// <summary>
+/// Bounds on the number of Engine.IO sessions, so that no client can make the server hold unbounded memory.
+/// A refused handshake is answered with HTTP 503 (capacity) or 429 (rate) and Node's error shape.
+/// </summary>
+/// <remarks>
+/// A session is <em>pending</em> until it is established: by default when the handler receives its first message
+/// (for Socket.IO, the CONNECT packet), or, with <see cref="EstablishOnFirstMessage"/> off, when the handler calls
+/// <see cref="IEngineConnection.MarkEstablished"/>. Pending sessions serve nobody yet, so they get a short lifetime
+/// and a cap of their own. Per-address limits skip loopback clients unless <see cref="ApplyToLoopback"/> is set,
+/// so a load test from one machine is not refused.
+/// </remarks>
+public sealed class EngineSessionLimits
+{
+    /// <summary>Most live sessions on the endpoint (0 = no cap). Default 100,000.</summary>
+    public int MaxSessions { get; set; } = 100_000;
 
-        if (Transports == EngineTransports.None)
-        {
-            throw new ArgumentException("At least one transport must be enabled.");
-        }
-    }
+    /// <summary>Most pending (not yet established) sessions on the endpoint (0 = no cap). Default 10,000.</summary>
+    public int MaxPendingSessions { get; set; } = 10_000;
+
+    /// <summary>How long a session may stay pending before it is closed. Default 10 s.</summary>
+    public TimeSpan PendingTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Whether the first message packet establishes a session. Default true.</summary>
+    public bool EstablishOnFirstMessage { get; set; } = true;
+
+    /// <summary>Most live sessions per client address (0 = no cap). Default 1,000.</summary>
+    public int MaxSessionsPerAddress { get; set; } = 1_000;
+
+    /// <summary>Handshakes per second a client address may open, sustained (0 = no limit). Default 20.</summary>
+    public int HandshakesPerSecondPerAddress { get; set; } = 20;
+
+    /// <summary>Handshakes a client address may open in a burst above the sustained rate. Default 200.</summary>
+    public int HandshakeBurstPerAddress { get; set; } = 200;
+
+    /// <summary>Apply the per-address limits to loopback clients too. Default false.</summary>
+    public bool ApplyToLoopback { get; set; }
 }
 
 /// <summary>The Engine.IO transports.</summary>
@@ -69,21 +113,6 @@ public enum EngineTransports
     Polling = 1,
     /// <summary>WebSocket (<c>transport=websocket</c>).</summary>
     WebSocket = 2,
-}
-
-/// <summary>Cross-origin (CORS) settings of an Engine.IO endpoint.</summary>
-public sealed class EngineCorsOptions
-{
-    /// <summary>Origins allowed to call the endpoint, compared exactly (e.g. <c>https://app.example.com</c>).</summary>
-    public IList<string> AllowedOrigins { get; } = new List<string>();
-
-    /// <summary>Allow every origin.</summary>
-    public bool AllowAnyOrigin { get; set; }
-
-    /// <summary>Send <c>Access-Control-Allow-Credentials: true</c> (the request's origin is then echoed instead of <c>*</c>).</summary>
-    public bool AllowCredentials { get; set; }
-
-    internal bool Enabled => AllowAnyOrigin || AllowedOrigins.Count > 0;
 }
 
 /// <summary>The outcome of <see cref="EngineIOOptions.AllowRequest"/>.</summary>

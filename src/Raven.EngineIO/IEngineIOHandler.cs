@@ -59,8 +59,17 @@ public interface IEngineConnection
     /// <summary>Signalled when the session closes.</summary>
     CancellationToken Closed { get; }
 
-    /// <summary>Per-session state for the application layer.</summary>
+    /// <summary>Per-session state for the application layer, created on first use.</summary>
     IDictionary<object, object?> Items { get; }
+
+    /// <summary>
+    /// Marks the session established: it stops counting against the pending-session cap and its short pending
+    /// lifetime (see <see cref="EngineSessionLimits"/>). Socket.IO calls this when a namespace CONNECT succeeds.
+    /// Calling it again does nothing. (Implemented as a no-op by default for connections outside Engine.IO.)
+    /// </summary>
+    void MarkEstablished()
+    {
+    }
 
     /// <summary>
     /// Queues messages as one unit: they are written adjacently and in order (a Socket.IO packet and its
@@ -78,6 +87,10 @@ public interface IEngineConnection
 /// <summary>A snapshot of the request that opened a session.</summary>
 public sealed class EngineHandshake
 {
+    /// <summary>
+    /// The headers kept from the opening request (see <see cref="EngineIOOptions.HandshakeHeaders"/>), looked up
+    /// case-insensitively.
+    /// </summary>
     public required IReadOnlyDictionary<string, string> Headers { get; init; }
     public required IReadOnlyDictionary<string, string> Query { get; init; }
     public required string? RemoteAddress { get; init; }

@@ -19,6 +19,6 @@ public static class SocketIOEndpointRouteBuilderExtensions
         var server = endpoints.ServiceProvider.GetService<SocketIOServer>()
             ?? throw new InvalidOperationException("Call builder.Services.AddSocketIO() before MapSocketIO().");
         endpoints.ServiceProvider.GetService<IHostApplicationLifetime>()?.ApplicationStopping.Register(server.CloseAdapters);
-        return endpoints.MapEngineIO(pattern, server.EngineHandler, server.Options.ApplyTo);
+        return endpoints.MapEngineIO(pattern, _ => server.EngineHandler, server.Options.EngineIO);
     }
 }

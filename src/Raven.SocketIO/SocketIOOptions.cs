@@ -1,6 +1,5 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using Microsoft.AspNetCore.Http;
 using Raven.EngineIO;
 using Raven.SocketIO.Adapter;
 
@@ -12,35 +11,12 @@ public sealed class SocketIOOptions
     /// <summary>How long an Engine.IO session may stay without joining any namespace before it is closed. Default 45 s.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromMilliseconds(45000);
 
-    /// <summary>Engine.IO ping interval. Default 25 s.</summary>
-    public TimeSpan PingInterval { get; set; } = TimeSpan.FromMilliseconds(25000);
-
-    /// <summary>Engine.IO ping timeout. Default 20 s.</summary>
-    public TimeSpan PingTimeout { get; set; } = TimeSpan.FromMilliseconds(20000);
-
-    /// <summary>Engine.IO upgrade timeout. Default 10 s.</summary>
-    public TimeSpan UpgradeTimeout { get; set; } = TimeSpan.FromSeconds(10);
-
-    /// <summary>Largest message or polling body accepted (sent as <c>maxPayload</c>). Default 1,000,000 bytes.</summary>
-    public int MaxHttpBufferSize { get; set; } = 1_000_000;
-
-    /// <summary>Allowed transports. Default polling and WebSocket.</summary>
-    public EngineTransports Transports { get; set; } = EngineTransports.Polling | EngineTransports.WebSocket;
-
-    /// <summary>Whether polling sessions may upgrade to WebSocket. Default true.</summary>
-    public bool AllowUpgrades { get; set; } = true;
-
     /// <summary>
-    /// Per-session send queue bound (Engine.IO messages; a packet with N attachments takes N+1).
-    /// When full, volatile emits are dropped and any other emit closes the session (slow-consumer policy).
+    /// The Engine.IO endpoint under Socket.IO: heartbeat, payload and queue limits, transports, <c>AllowRequest</c>,
+    /// session limits. One object, used as is by <c>MapSocketIO</c>. Cross-origin access: chain
+    /// <c>.RequireCors(...)</c> on the endpoint <c>MapSocketIO</c> returns.
     /// </summary>
-    public int MaxQueuedMessages { get; set; } = 4096;
-
-    /// <summary>Cross-origin settings for browser clients.</summary>
-    public EngineCorsOptions Cors { get; } = new();
-
-    /// <summary>Runs on every Engine.IO handshake request, before any session exists.</summary>
-    public Func<HttpContext, ValueTask<EngineRequestVerdict>>? AllowRequest { get; set; }
+    public EngineIOOptions EngineIO { get; } = new();
 
     /// <summary>
     /// Serializer settings for emitted arguments and typed binding. Default: web defaults (camelCase,
@@ -53,24 +29,6 @@ public sealed class SocketIOOptions
 
     /// <summary>Creates the adapter of each namespace. Default: an in-process <see cref="LocalAdapter"/>.</summary>
     public Func<SocketNamespace, SocketIOAdapter> AdapterFactory { get; set; } = static nsp => new LocalAdapter(nsp);
-
-    internal void ApplyTo(EngineIOOptions engine)
-    {
-        engine.PingInterval = PingInterval;
-        engine.PingTimeout = PingTimeout;
-        engine.UpgradeTimeout = UpgradeTimeout;
-        engine.MaxHttpBufferSize = MaxHttpBufferSize;
-        engine.Transports = Transports;
-        engine.AllowUpgrades = AllowUpgrades;
-        engine.MaxQueuedMessages = MaxQueuedMessages;
-        engine.AllowRequest = AllowRequest;
-        engine.Cors.AllowAnyOrigin = Cors.AllowAnyOrigin;
-        engine.Cors.AllowCredentials = Cors.AllowCredentials;
-        foreach (var origin in Cors.AllowedOrigins)
-        {
-            engine.Cors.AllowedOrigins.Add(origin);
-        }
-    }
 
     /// <summary>
     /// Most binary attachments one client packet may announce (<c>BINARY_EVENT</c> / <c>BINARY_ACK</c>); more closes

@@ -50,7 +50,7 @@ public sealed class SocketIOServer
     /// The most bytes one client packet may take with all its attachments: Engine.IO's <c>maxHttpBufferSize</c>,
     /// the bound clients are told (<c>maxPayload</c>). The one place Socket.IO reads it.
     /// </summary>
-    internal long MaxPacketBytes => Options.MaxHttpBufferSize;
+    internal long MaxPacketBytes => Options.EngineIO.MaxHttpBufferSize;
 
     /// <summary>Gets or creates the namespace <paramref name="name"/> (a leading <c>/</c> is added if missing).</summary>
     public SocketNamespace Of(string name)

@@ -1,5 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Raven.EngineIO;
 
 namespace Raven.SocketIO;
 
@@ -10,7 +12,8 @@ public static class SocketIOServiceCollectionExtensions
     public static IServiceCollection AddSocketIO(this IServiceCollection services, Action<SocketIOOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
-        services.AddOptions<SocketIOOptions>();
+        services.AddOptions<SocketIOOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SocketIOOptions>, SocketIOOptionsValidator>());
         if (configure is not null)
         {
             services.Configure(configure);
@@ -18,5 +21,20 @@ public static class SocketIOServiceCollectionExtensions
 
         services.TryAddSingleton<SocketIOServer>();
         return services;
+    }
+}
+
+/// <summary>Validates <see cref="SocketIOOptions"/> and the Engine.IO options nested in it.</summary>
+internal sealed class SocketIOOptionsValidator : IValidateOptions<SocketIOOptions>
+{
+    public ValidateOptionsResult Validate(string? name, SocketIOOptions options)
+    {
+        var engine = new EngineIOOptionsValidator().Validate(name, options.EngineIO);
+        if (options.ConnectTimeout <= TimeSpan.Zero)
+        {
+            return ValidateOptionsResult.Fail(engine.Failed ? [.. engine.Failures!, "ConnectTimeout must be positive."] : ["ConnectTimeout must be positive."]);
+        }
+
+        return engine;
     }
 }

@@ -4,6 +4,7 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Raven.EngineIO.Tests.Infrastructure;
 
 namespace Raven.EngineIO.Tests;
@@ -73,11 +74,14 @@ public sealed class OptionsTests
     [Fact]
     public async Task Cors_allows_listed_origins_with_credentials_and_answers_preflights()
     {
-        await using var host = await EngineHost.StartAsync(new RecordingHandler(), o =>
-        {
-            o.Cors.AllowedOrigins.Add("http://allowed.example");
-            o.Cors.AllowCredentials = true;
-        });
+        // Engine.IO has no CORS of its own: the platform's policy, attached with RequireCors, applies to the endpoint.
+        await using var host = await Raven.Testing.TestHost.StartAsync(
+            b => b.Services.AddCors(cors => cors.AddPolicy("app", p => p.WithOrigins("http://allowed.example").AllowCredentials().AllowAnyHeader().WithMethods("GET", "POST"))),
+            app =>
+            {
+                app.UseCors();
+                app.MapEngineIO("/engine.io/", new RecordingHandler()).RequireCors("app");
+            });
         using var client = new EioClient(host.BaseUrl);
 
         using (var request = new HttpRequestMessage(HttpMethod.Get, client.PollingUrl()))

@@ -172,7 +172,10 @@ public sealed class PollingTests(ConformanceFixture server) : IClassFixture<Conf
     public async Task Responses_are_plain_text()
     {
         using var client = new EioClient(server.BaseUrl);
-        using var response = await client.Http.GetAsync(client.PollingUrl());
+        // CORS is ASP.NET Core's (RequireCors on the endpoint): it answers requests that carry an Origin, as browsers' do.
+        using var request = new HttpRequestMessage(HttpMethod.Get, client.PollingUrl());
+        request.Headers.Add("Origin", "http://page.example");
+        using var response = await client.Http.SendAsync(request);
         Assert.Equal("text/plain", response.Content.Headers.ContentType?.MediaType);
         Assert.Equal("*", Assert.Single(response.Headers.GetValues("Access-Control-Allow-Origin")));
     }

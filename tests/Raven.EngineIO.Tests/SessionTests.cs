@@ -203,16 +203,25 @@ public sealed class SessionTests
     public async Task The_handshake_snapshot_describes_the_opening_request()
     {
         var handler = new RecordingHandler();
-        await using var host = await StartAsync(handler);
+        await using var host = await StartAsync(handler, o =>
+        {
+            o.HandshakeHeaders.Clear();
+            o.HandshakeHeaders.Add("X-Test");
+            o.HandshakeHeaders.Add("host");
+        });
         using var client = new EioClient(host.BaseUrl);
         using var request = new HttpRequestMessage(HttpMethod.Get, client.PollingUrl() + "&room=blue");
         request.Headers.Add("X-Test", "yes");
+        request.Headers.Add("X-Unlisted", "dropped");
         using var response = await client.Http.SendAsync(request);
         var body = await response.Content.ReadAsStringAsync();
         var sid = System.Text.Json.JsonDocument.Parse(body.AsMemory(1)).RootElement.GetProperty("sid").GetString()!;
 
         var handshake = handler.Connection(sid).Handshake;
         Assert.Equal("yes", handshake.Headers["x-test"]);
+        // Only the listed headers are kept per session (issue 6 #4): the rest of the request is not held.
+        Assert.False(handshake.Headers.ContainsKey("x-unlisted"));
+        Assert.Equal(host.BaseUrl.Replace("http://", "", StringComparison.Ordinal).TrimEnd('/'), handshake.Headers["HOST"]);
         Assert.Equal("blue", handshake.Query["room"]);
         Assert.Equal("127.0.0.1", handshake.RemoteAddress);
         Assert.StartsWith("/engine.io/?EIO=4", handshake.Url, StringComparison.Ordinal);

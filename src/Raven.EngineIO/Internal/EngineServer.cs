@@ -14,31 +14,67 @@ internal static class TransportNames
     public const string WebSocket = "websocket";
 }
 
-/// <summary>One mapped Engine.IO endpoint: request validation, the session table, and handshakes.</summary>
-internal sealed class EngineServer
+/// <summary>
+/// One mapped Engine.IO endpoint: request routing and validation, the session table, admission, handshakes and
+/// the heartbeat wheel shared by its sessions. Transports live in <c>Transports/</c>.
+/// </summary>
+internal sealed class EngineServer : IDisposable
 {
     private readonly ConcurrentDictionary<string, EngineSession> _sessions = new(StringComparer.Ordinal);
     private readonly Lazy<IEngineIOHandler> _handler;
+    private readonly SessionAdmission _admission;
+    private readonly bool _keepAllHeaders;
     private volatile bool _stopping;
 
-    public EngineServer(EngineIOOptions options, Func<IEngineIOHandler> handler, ILogger logger)
+    public EngineServer(EngineIOOptions options, Func<IEngineIOHandler> handler, ILogger logger, EngineIOMetrics metrics)
     {
         Options = options;
         Logger = logger;
+        Metrics = metrics;
         _handler = new Lazy<IEngineIOHandler>(handler, LazyThreadSafetyMode.ExecutionAndPublication);
+        _admission = new SessionAdmission(options.Limits);
+        _keepAllHeaders = options.HandshakeHeaders.Contains("*");
+        PingIntervalTicks = ToTicks(options.PingInterval);
+        PingTimeoutTicks = ToTicks(options.PingTimeout);
+        PendingTimeoutTicks = ToTicks(options.Limits.PendingTimeout);
+        ExpiryTolerance = Math.Min(PingTimeoutTicks / 50, ToTicks(TimeSpan.FromMilliseconds(5)));
+        Heartbeats = new HeartbeatScheduler(HeartbeatScheduler.ResolutionFor(options.PingInterval, options.PingTimeout, options.Limits.PendingTimeout));
     }
 
     public EngineIOOptions Options { get; }
 
     public ILogger Logger { get; }
 
+    public EngineIOMetrics Metrics { get; }
+
+    public HeartbeatScheduler Heartbeats { get; }
+
+    public long PingIntervalTicks { get; }
+
+    public long PingTimeoutTicks { get; }
+
+    public long PendingTimeoutTicks { get; }
+
+    public long ExpiryTolerance { get; }
+
     public IEngineIOHandler Handler => _handler.Value;
 
     internal int SessionCount => _sessions.Count;
 
+    internal int PendingCount => _admission.PendingCount;
+
     internal bool TryGetSession(string sid, out EngineSession session) => _sessions.TryGetValue(sid, out session!);
 
-    public void Remove(EngineSession session) => _sessions.TryRemove(new KeyValuePair<string, EngineSession>(session.Id, session));
+    public void Remove(EngineSession session)
+    {
+        if (_sessions.TryRemove(new KeyValuePair<string, EngineSession>(session.Id, session)))
+        {
+            _admission.Release(session.AddressKey);
+            Metrics.SessionClosed(session.Transport == TransportNames.WebSocket);
+        }
+    }
+
+    public void PendingEnded() => _admission.PendingEnded();
 
     /// <summary>Closes every session; used when the host stops.</summary>
     public void Shutdown()
@@ -51,13 +87,19 @@ internal sealed class EngineServer
         }
     }
 
+    public void Dispose()
+    {
+        Heartbeats.Dispose();
+        _admission.Dispose();
+    }
+
     public async Task HandleAsync(HttpContext context)
     {
         var request = context.Request;
-        var corsAllowed = ApplyCors(context);
         if (HttpMethods.IsOptions(request.Method))
         {
-            await PreflightAsync(context, corsAllowed);
+            // Preflights are answered by ASP.NET Core CORS when the endpoint has a policy (RequireCors).
+            await RejectAsync(context, EngineError.BadRequest);
             return;
         }
 
@@ -75,7 +117,7 @@ internal sealed class EngineServer
             return;
         }
 
-        var isUpgrade = WebSocketIO.IsUpgradeRequest(context);
+        var isUpgrade = context.WebSockets.IsWebSocketRequest;
         if (isUpgrade != (transport == EngineTransports.WebSocket))
         {
             await RejectAsync(context, EngineError.BadRequest);
@@ -97,7 +139,7 @@ internal sealed class EngineServer
 
         if (session.IsConnected && session.IsExpired(Stopwatch.GetTimestamp()))
         {
-            // The pong deadline passed even if the heartbeat timer has not run yet: the session is already gone.
+            // The pong deadline passed even if the heartbeat wheel has not got there yet: the session is already gone.
             session.Close(EngineCloseReasons.PingTimeout, CloseKind.Abrupt);
             await RejectAsync(context, EngineError.UnknownSid);
             return;
@@ -111,8 +153,8 @@ internal sealed class EngineServer
                 return;
             }
 
-            var socket = await WebSocketIO.AcceptAsync(context);
-            await session.RunUpgradeAsync(socket);
+            var socket = await WebSocketTransport.AcceptAsync(context);
+            await WebSocketUpgrade.RunAsync(session, socket);
             return;
         }
 
@@ -124,11 +166,11 @@ internal sealed class EngineServer
 
         if (HttpMethods.IsGet(request.Method))
         {
-            await session.PollAsync(context);
+            await PollingTransport.PollAsync(session, context);
         }
         else if (HttpMethods.IsPost(request.Method))
         {
-            await session.PostAsync(context);
+            await PollingTransport.PostAsync(session, context);
         }
         else
         {
@@ -160,13 +202,21 @@ internal sealed class EngineServer
             }
         }
 
+        var refusal = _admission.TryAdmit(context.Connection.RemoteIpAddress, _sessions.Count, out var addressKey);
+        if (refusal != Refusal.None)
+        {
+            await RefuseAsync(context, refusal);
+            return;
+        }
+
         var isWebSocket = transport == EngineTransports.WebSocket;
-        var session = new EngineSession(this, CreateSid(), CaptureHandshake(context), isWebSocket ? TransportNames.WebSocket : TransportNames.Polling);
+        var session = new EngineSession(this, CreateSid(), CaptureHandshake(context), isWebSocket ? TransportNames.WebSocket : TransportNames.Polling, addressKey);
         var open = new ArrayBufferWriter<byte>(160);
         EngineProtocol.WriteOpen(open, session.Id, !isWebSocket && Options.AllowUpgrades && (Options.Transports & EngineTransports.WebSocket) != 0, Options);
 
         // The heartbeat clock starts before the open packet goes out: the client times its pings from receipt.
         _sessions[session.Id] = session;
+        Metrics.SessionOpened(isWebSocket);
         session.StartHeartbeat();
         EngineIOLog.SessionOpened(Logger, session.Id, session.Transport);
         if (_stopping)
@@ -179,7 +229,7 @@ internal sealed class EngineServer
             System.Net.WebSockets.WebSocket socket;
             try
             {
-                socket = await WebSocketIO.AcceptAsync(context);
+                socket = await WebSocketTransport.AcceptAsync(context);
             }
             catch
             {
@@ -187,7 +237,7 @@ internal sealed class EngineServer
                 throw;
             }
 
-            await session.RunWebSocketHandshakeAsync(socket, open.WrittenMemory);
+            await WebSocketTransport.RunHandshakeAsync(session, socket, open.WrittenMemory);
             return;
         }
 
@@ -201,6 +251,20 @@ internal sealed class EngineServer
         response.ContentType = "text/plain; charset=UTF-8";
         response.ContentLength = open.WrittenCount;
         await response.BodyWriter.WriteAsync(open.WrittenMemory, context.RequestAborted);
+    }
+
+    private Task RefuseAsync(HttpContext context, Refusal refusal)
+    {
+        var (message, status, tag) = refusal switch
+        {
+            Refusal.HandshakeRate => ("Too many handshakes", StatusCodes.Status429TooManyRequests, "handshake_rate"),
+            Refusal.TooManyForAddress => ("Too many sessions for this address", StatusCodes.Status429TooManyRequests, "address_sessions"),
+            Refusal.TooManyPending => ("Too many pending sessions", StatusCodes.Status503ServiceUnavailable, "pending_sessions"),
+            _ => ("Too many sessions", StatusCodes.Status503ServiceUnavailable, "sessions"),
+        };
+        Metrics.HandshakeRefused(tag);
+        EngineIOLog.HandshakeRefused(Logger, tag);
+        return RejectAsync(context, EngineError.BadRequest, message, status);
     }
 
     private static EngineTransports ParseTransport(StringValues value) => value.ToString() switch
@@ -217,16 +281,22 @@ internal sealed class EngineServer
         return System.Buffers.Text.Base64Url.EncodeToString(bytes);
     }
 
-    private static EngineHandshake CaptureHandshake(HttpContext context)
+    /// <summary>Copies what a session keeps of its opening request, once: the listed headers and the query.</summary>
+    private EngineHandshake CaptureHandshake(HttpContext context)
     {
         var request = context.Request;
         var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        var keep = Options.HandshakeHeaders;
+        var dropped = Options.DroppedHandshakeHeaders;
         foreach (var header in request.Headers)
         {
-            headers[header.Key] = header.Value.ToString();
+            if ((_keepAllHeaders || keep.Contains(header.Key)) && !dropped.Contains(header.Key))
+            {
+                headers[header.Key] = header.Value.ToString();
+            }
         }
 
-        var query = new Dictionary<string, string>(StringComparer.Ordinal);
+        var query = new Dictionary<string, string>(request.Query.Count, StringComparer.Ordinal);
         foreach (var item in request.Query)
         {
             query[item.Key] = item.Value.ToString();
@@ -270,54 +340,5 @@ internal sealed class EngineServer
         }
     }
 
-    /// <summary>Adds CORS response headers when the request's origin is allowed; returns whether it is.</summary>
-    private bool ApplyCors(HttpContext context)
-    {
-        var cors = Options.Cors;
-        if (!cors.Enabled)
-        {
-            return false;
-        }
-
-        var origin = context.Request.Headers.Origin.ToString();
-        var headers = context.Response.Headers;
-        if (cors.AllowAnyOrigin && !cors.AllowCredentials)
-        {
-            headers.AccessControlAllowOrigin = "*";
-            return true;
-        }
-
-        if (origin.Length == 0 || !(cors.AllowAnyOrigin || cors.AllowedOrigins.Contains(origin, StringComparer.OrdinalIgnoreCase)))
-        {
-            return false;
-        }
-
-        headers.AccessControlAllowOrigin = origin;
-        headers.Vary = "Origin";
-        if (cors.AllowCredentials)
-        {
-            headers.AccessControlAllowCredentials = "true";
-        }
-
-        return true;
-    }
-
-    private Task PreflightAsync(HttpContext context, bool corsAllowed)
-    {
-        if (!corsAllowed)
-        {
-            return RejectAsync(context, EngineError.BadRequest);
-        }
-
-        var headers = context.Response.Headers;
-        headers.AccessControlAllowMethods = "GET, POST";
-        var requested = context.Request.Headers.AccessControlRequestHeaders;
-        if (!StringValues.IsNullOrEmpty(requested))
-        {
-            headers.AccessControlAllowHeaders = requested;
-        }
-
-        context.Response.StatusCode = StatusCodes.Status204NoContent;
-        return Task.CompletedTask;
-    }
+    private static long ToTicks(TimeSpan span) => (long)(span.TotalSeconds * Stopwatch.Frequency);
 }

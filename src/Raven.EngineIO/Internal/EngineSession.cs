@@ -1,9 +1,7 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.IO.Pipelines;
 using System.Net.WebSockets;
-using Microsoft.AspNetCore.Http;
 
 namespace Raven.EngineIO.Internal;
 
@@ -14,16 +12,6 @@ internal enum SessionPhase
     Upgrading,
     WebSocket,
     Closed,
-}
-
-/// <summary>Why a waiting consumer (a polling GET or the WebSocket writer) was woken.</summary>
-internal enum Wake
-{
-    Data,
-    Noop,
-    Closed,
-    Overlap,
-    Aborted,
 }
 
 /// <summary>How a close treats what is still queued and what a waiting GET receives.</summary>
@@ -44,60 +32,45 @@ internal enum PacketOutcome
     Closed,
 }
 
-/// <summary>An entry of the send queue: a message, or a bare control packet type.</summary>
-internal readonly record struct OutFrame(EngineMessage? Message, byte Control);
-
 /// <summary>
-/// One Engine.IO session. All state changes happen under <see cref="_gate"/>; consumers (a polling GET, or the one
-/// WebSocket writer loop) wait on a signal and then drain the queue themselves, so only a request's own handler
-/// ever writes to its HttpContext. Handler calls are serialized by <see cref="_inbound"/>.
+/// One Engine.IO session: its phase machine, its outbox, its heartbeat state and the ordered calls into the
+/// handler. The transports (<see cref="PollingTransport"/>, <see cref="WebSocketTransport"/>,
+/// <see cref="WebSocketUpgrade"/>) move bytes; every state change happens here under <see cref="Gate"/> (the
+/// outbox object). Consumers (a polling GET, or the one WebSocket writer loop) park on a reusable signal and then
+/// drain the outbox themselves, so only a request's own handler ever writes to its HttpContext. Handler calls
+/// are serialized by <see cref="_inbound"/>: the next frame is not dispatched before the handler's task completes.
 /// </summary>
 internal sealed class EngineSession : IEngineConnection
 {
-    private static readonly byte[][] ControlFrames = CreateControlFrames();
-    private static readonly byte[] ProbeReply = "3probe"u8.ToArray();
-
-    private readonly EngineServer _server;
-    private readonly object _gate = new();
-    private readonly Queue<OutFrame> _queue = new();
     private readonly SemaphoreSlim _inbound = new(1, 1);
-    private readonly CancellationTokenSource _closedCts = new();
-    // Cancelled shortly after a close so that a peer which never answers our close frame cannot pin a receive loop.
-    private readonly CancellationTokenSource _receiveAbort = new();
-    private readonly long _pingIntervalTicks;
-    private readonly long _pingTimeoutTicks;
-    private readonly long _expiryTolerance;
+    private readonly long _createdAt;
 
-    private int _queuedMessages;
-    private TaskCompletionSource<Wake>? _consumer;
+    private CancellationTokenSource? _closedCts;
+    private ConcurrentDictionary<object, object?>? _items;
+    private ConsumerSignal? _pollSignal;
+    private ConsumerSignal? _writerSignal;
+    private ConsumerSignal? _parked;
+    private CancellationToken _parkedPoll;
     private volatile SessionPhase _phase;
-    private bool _probed;
-    private WebSocket? _probeSocket;
-    private CloseKind _closeKind;
-    private WebSocketCloseStatus _closeStatus = WebSocketCloseStatus.NormalClosure;
+    private int _pending = 1;
     private string _transport;
     private bool _connectedRaised;
-    // A graceful close of a polling session with no GET waiting: the next GET still collects the queue and the
-    // close packet (as in Node), so the client learns it was closed rather than seeing a 400 and reconnecting.
-    private bool _drainOnNextPoll;
 
     // Heartbeat: _pingDueAt is the scheduled (not observed) time of the current cycle's ping, so the pong deadline
-    // is _pingDueAt + pingTimeout however late a timer callback runs.
+    // is _pingDueAt + pingTimeout however late the scheduler's tick runs.
     private long _pingDueAt;
     private bool _pingOutstanding;
-    private TaskCompletionSource? _pongSignal;
 
-    public EngineSession(EngineServer server, string id, EngineHandshake handshake, string transport)
+    public EngineSession(EngineServer server, string id, EngineHandshake handshake, string transport, object? addressKey)
     {
-        _server = server;
+        Server = server;
         Id = id;
         Handshake = handshake;
+        AddressKey = addressKey;
         _transport = transport;
         _phase = transport == TransportNames.WebSocket ? SessionPhase.WebSocket : SessionPhase.Polling;
-        _pingIntervalTicks = ToTicks(server.Options.PingInterval);
-        _pingTimeoutTicks = ToTicks(server.Options.PingTimeout);
-        _expiryTolerance = Math.Min(_pingTimeoutTicks / 50, ToTicks(TimeSpan.FromMilliseconds(5)));
-        _pingDueAt = Stopwatch.GetTimestamp() + _pingIntervalTicks;
+        _createdAt = Stopwatch.GetTimestamp();
+        _pingDueAt = _createdAt + server.PingIntervalTicks;
     }
 
     public string Id { get; }
@@ -108,15 +81,64 @@ internal sealed class EngineSession : IEngineConnection
 
     public bool IsConnected => _phase != SessionPhase.Closed;
 
-    public CancellationToken Closed => _closedCts.Token;
+    public CancellationToken Closed
+    {
+        get
+        {
+            if (_closedCts is null)
+            {
+                var cts = new CancellationTokenSource();
+                if (Interlocked.CompareExchange(ref _closedCts, cts, null) is null && _phase == SessionPhase.Closed)
+                {
+                    cts.Cancel();
+                }
+            }
 
-    public IDictionary<object, object?> Items { get; } = new ConcurrentDictionary<object, object?>();
+            return _closedCts.Token;
+        }
+    }
+
+    public IDictionary<object, object?> Items
+        => _items ?? Interlocked.CompareExchange(ref _items, new ConcurrentDictionary<object, object?>(1, 1), null) ?? _items;
+
+    internal EngineServer Server { get; }
+
+    /// <summary>The lock for all session state: the outbox object itself (private to the session and its transports).</summary>
+    internal SessionOutbox Gate { get; } = new();
+
+    internal SessionOutbox Outbox => Gate;
+
+    /// <summary>The client address this session counts against, or null when per-address limits do not apply.</summary>
+    internal object? AddressKey { get; }
+
+    /// <summary>Written by <see cref="HeartbeatScheduler"/> only: the tick of this session's live wheel entry.</summary>
+    internal long WheelTick;
+
+    /// <summary>Set by the WebSocket transport while it runs; cancelled shortly after a close so that a peer which
+    /// never answers our close frame cannot pin a receive loop.</summary>
+    internal CancellationTokenSource? TransportAbort { get; set; }
+
+    /// <summary>Set by <see cref="WebSocketUpgrade"/> while a probe runs; cancelled at once by a close.</summary>
+    internal CancellationTokenSource? UpgradeAbort { get; set; }
+
+    internal CloseKind CloseKind { get; private set; }
+
+    internal WebSocketCloseStatus CloseStatus { get; private set; } = WebSocketCloseStatus.NormalClosure;
+
+    /// <summary>A graceful close of a polling session with no GET waiting: the next GET still collects the queue and
+    /// the close packet (as in Node), so the client learns it was closed rather than seeing a 400 and reconnecting.</summary>
+    internal bool DrainOnNextPoll { get; set; }
+
+    /// <summary>The probe WebSocket of an upgrade in progress, and whether it has answered <c>2probe</c>.</summary>
+    internal WebSocket? ProbeSocket { get; set; }
+
+    internal bool Probed { get; set; }
 
     internal SessionPhase Phase
     {
         get
         {
-            lock (_gate)
+            lock (Gate)
             {
                 return _phase;
             }
@@ -127,42 +149,49 @@ internal sealed class EngineSession : IEngineConnection
     {
         get
         {
-            lock (_gate)
+            lock (Gate)
             {
-                return _queuedMessages;
+                return Gate.QueuedMessages;
             }
         }
     }
 
-    private IEngineIOHandler Handler => _server.Handler;
+    internal bool IsPending => Volatile.Read(ref _pending) == 1;
 
-    public void StartHeartbeat() => _ = HeartbeatAsync();
+    private IEngineIOHandler Handler => Server.Handler;
+
+    private EngineIOMetrics Metrics => Server.Metrics;
+
+    /// <summary>Puts the session on the endpoint's heartbeat wheel; the clock started when the session was created.</summary>
+    public void StartHeartbeat() => Server.Heartbeats.Schedule(this, NextAttention());
 
     /// <summary>
-    /// True once the current ping went unanswered past its deadline, even if no timer has noticed yet. Requests
-    /// see the deadline a few milliseconds early: the session started a little before the client received its
-    /// handshake, and a client timer may fire a millisecond early, so a request sent exactly one deadline after the
-    /// handshake can otherwise arrive just before it.
+    /// True once the current ping went unanswered past its deadline, even if the scheduler has not noticed yet.
+    /// Requests see the deadline a few milliseconds early: the session started a little before the client received
+    /// its handshake, and a client timer may fire a millisecond early, so a request sent exactly one deadline after
+    /// the handshake can otherwise arrive just before it.
     /// </summary>
-    public bool IsExpired(long now) => now - Volatile.Read(ref _pingDueAt) >= _pingTimeoutTicks - _expiryTolerance;
+    public bool IsExpired(long now) => now - Volatile.Read(ref _pingDueAt) >= Server.PingTimeoutTicks - Server.ExpiryTolerance;
+
+    public void MarkEstablished()
+    {
+        if (Interlocked.Exchange(ref _pending, 0) == 1)
+        {
+            Server.PendingEnded();
+        }
+    }
 
     public bool TrySend(ReadOnlySpan<EngineMessage> messages, bool isVolatile = false)
     {
-        lock (_gate)
+        lock (Gate)
         {
             if (_phase == SessionPhase.Closed)
             {
                 return false;
             }
 
-            if (_queuedMessages + messages.Length <= _server.Options.MaxQueuedMessages)
+            if (Gate.TryEnqueue(messages, Server.Options.MaxQueuedMessages))
             {
-                foreach (var message in messages)
-                {
-                    _queue.Enqueue(new OutFrame(message, 0));
-                }
-
-                _queuedMessages += messages.Length;
                 SignalLocked(Wake.Data);
                 return true;
             }
@@ -170,22 +199,24 @@ internal sealed class EngineSession : IEngineConnection
 
         if (isVolatile)
         {
-            EngineIOLog.VolatileDropped(_server.Logger, Id, messages.Length);
+            Metrics.Dropped(messages.Length);
+            EngineIOLog.VolatileDropped(Server.Logger, Id, messages.Length);
             return false;
         }
 
-        EngineIOLog.SlowConsumer(_server.Logger, Id);
+        Metrics.SlowConsumerClosed();
+        EngineIOLog.SlowConsumer(Server.Logger, Id);
         Close(EngineCloseReasons.SlowConsumer, CloseKind.Abrupt);
         return false;
     }
 
     public void Close() => Close(EngineCloseReasons.ForcedClose, CloseKind.Graceful);
 
-    /// <summary>Ends the session once; later calls do nothing. Never call while holding <see cref="_gate"/>.</summary>
+    /// <summary>Ends the session once; later calls do nothing. Never call while holding <see cref="Gate"/>.</summary>
     public bool Close(string reason, CloseKind kind, WebSocketCloseStatus status = WebSocketCloseStatus.NormalClosure)
     {
-        TaskCompletionSource<Wake>? consumer;
-        lock (_gate)
+        bool drain;
+        lock (Gate)
         {
             if (_phase == SessionPhase.Closed)
             {
@@ -193,43 +224,50 @@ internal sealed class EngineSession : IEngineConnection
             }
 
             _phase = SessionPhase.Closed;
-            _closeKind = kind;
-            _closeStatus = status;
+            CloseKind = kind;
+            CloseStatus = status;
             if (kind != CloseKind.Graceful)
             {
-                _queue.Clear();
-                _queuedMessages = 0;
+                Gate.Clear();
             }
 
-            consumer = _consumer;
-            _consumer = null;
-            _probeSocket = null;
-            _pongSignal = null;
-            _drainOnNextPoll = kind == CloseKind.Graceful && consumer is null && _transport == TransportNames.Polling;
+            var hadConsumer = _parked is not null;
+            SignalLocked(kind == CloseKind.ClientClose ? Wake.Noop : Wake.Closed);
+            ProbeSocket = null;
+            drain = DrainOnNextPoll = kind == CloseKind.Graceful && !hadConsumer && _transport == TransportNames.Polling;
         }
 
-        consumer?.TrySetResult(kind == CloseKind.ClientClose ? Wake.Noop : Wake.Closed);
-        if (_drainOnNextPoll)
+        MarkEstablished();
+        if (drain)
         {
-            _ = RemoveLaterAsync(_server.Options.PingInterval + _server.Options.PingTimeout);
+            _ = RemoveLaterAsync(Server.Options.PingInterval + Server.Options.PingTimeout);
         }
         else
         {
-            _server.Remove(this);
+            Server.Remove(this);
         }
 
-        EngineIOLog.SessionClosed(_server.Logger, Id, reason);
+        EngineIOLog.SessionClosed(Server.Logger, Id, reason);
+        var cts = Interlocked.CompareExchange(ref _closedCts, null, null);
         try
         {
-            _closedCts.Cancel();
+            cts?.Cancel();
         }
         catch (AggregateException ex)
         {
             // An application callback registered on Closed threw; the session is closed regardless.
-            EngineIOLog.HandlerFailed(_server.Logger, Id, ex);
+            EngineIOLog.HandlerFailed(Server.Logger, Id, ex);
         }
 
-        _receiveAbort.CancelAfter(TimeSpan.FromSeconds(3));
+        try
+        {
+            UpgradeAbort?.Cancel();
+            TransportAbort?.CancelAfter(TimeSpan.FromSeconds(3));
+        }
+        catch (ObjectDisposedException)
+        {
+            // The transport finished meanwhile; nothing left to abort.
+        }
         _ = RaiseClosedAsync(reason);
         return true;
     }
@@ -237,7 +275,7 @@ internal sealed class EngineSession : IEngineConnection
     private async Task RemoveLaterAsync(TimeSpan grace)
     {
         await Task.Delay(grace).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        _server.Remove(this);
+        Server.Remove(this);
     }
 
     /// <summary>Raises OnConnected; false if the handler failed (the session is then closed).</summary>
@@ -257,7 +295,7 @@ internal sealed class EngineSession : IEngineConnection
         }
         catch (Exception ex)
         {
-            EngineIOLog.HandlerFailed(_server.Logger, Id, ex);
+            EngineIOLog.HandlerFailed(Server.Logger, Id, ex);
             Close(EngineCloseReasons.TransportError, CloseKind.Abrupt);
             return false;
         }
@@ -279,7 +317,7 @@ internal sealed class EngineSession : IEngineConnection
         }
         catch (Exception ex)
         {
-            EngineIOLog.OnClosedFailed(_server.Logger, Id, ex);
+            EngineIOLog.OnClosedFailed(Server.Logger, Id, ex);
         }
         finally
         {
@@ -287,71 +325,130 @@ internal sealed class EngineSession : IEngineConnection
         }
     }
 
-    // ---------------------------------------------------------------- heartbeat
+    // Phase changes of the upgrade (called by WebSocketUpgrade).
 
-    private async Task HeartbeatAsync()
+    /// <summary>Attaches a probe socket to a polling session; false if the session is not in the polling phase.</summary>
+    internal bool TryBeginUpgrade(WebSocket socket)
     {
-        var closed = _closedCts.Token;
-        try
+        lock (Gate)
         {
-            while (true)
+            if (_phase != SessionPhase.Polling)
             {
-                var due = Volatile.Read(ref _pingDueAt);
-                var untilPing = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
-                if (untilPing > TimeSpan.Zero)
-                {
-                    await Task.Delay(untilPing, closed).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                }
+                return false;
+            }
 
-                TaskCompletionSource pong;
-                lock (_gate)
-                {
-                    if (_phase == SessionPhase.Closed)
-                    {
-                        return;
-                    }
+            _phase = SessionPhase.Upgrading;
+            ProbeSocket = socket;
+            Probed = false;
+            return true;
+        }
+    }
 
-                    _queue.Enqueue(new OutFrame(null, PacketType.Ping));
-                    _pingOutstanding = true;
-                    pong = _pongSignal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                    SignalLocked(Wake.Data);
-                }
-
-                var untilDeadline = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due + _pingTimeoutTicks);
-                if (untilDeadline > TimeSpan.Zero)
-                {
-                    await pong.Task.WaitAsync(untilDeadline, closed).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                }
-
-                bool timedOut;
-                lock (_gate)
-                {
-                    if (_phase == SessionPhase.Closed)
-                    {
-                        return;
-                    }
-
-                    timedOut = _pingOutstanding;
-                }
-
-                if (timedOut)
-                {
-                    Close(EngineCloseReasons.PingTimeout, CloseKind.Abrupt);
-                    return;
-                }
+    internal void ProbeAnswered(WebSocket socket)
+    {
+        lock (Gate)
+        {
+            if (ProbeSocket == socket)
+            {
+                Probed = true;
+                // A GET held open now would delay the client's pause; release it with a noop.
+                SignalLocked(Wake.Noop);
             }
         }
-        catch (Exception ex)
+    }
+
+    /// <summary>The client sent <c>5</c>: the WebSocket now carries the session.</summary>
+    internal bool TryCompleteUpgrade(WebSocket socket)
+    {
+        lock (Gate)
         {
-            EngineIOLog.TransportFailed(_server.Logger, Id, ex);
-            Close(EngineCloseReasons.TransportError, CloseKind.Abrupt);
+            if (_phase != SessionPhase.Upgrading || ProbeSocket != socket)
+            {
+                return false;
+            }
+
+            _phase = SessionPhase.WebSocket;
+            ProbeSocket = null;
+            Probed = false;
+            Volatile.Write(ref _transport, TransportNames.WebSocket);
+            SignalLocked(Wake.Noop);
         }
+
+        Metrics.Upgraded();
+        return true;
+    }
+
+    internal void AbandonUpgrade(WebSocket socket)
+    {
+        lock (Gate)
+        {
+            if (_phase == SessionPhase.Upgrading && ProbeSocket == socket)
+            {
+                _phase = SessionPhase.Polling;
+                ProbeSocket = null;
+                Probed = false;
+            }
+        }
+    }
+
+    // Heartbeat (driven by the endpoint's HeartbeatScheduler).
+
+    /// <summary>
+    /// Called by the scheduler when this session is due: sends the ping, enforces the pong deadline and the pending
+    /// lifetime. Returns when the session next needs attention (a Stopwatch timestamp), or 0 when it is closed.
+    /// </summary>
+    internal long OnHeartbeat(long now)
+    {
+        string? closeReason = null;
+        lock (Gate)
+        {
+            if (_phase == SessionPhase.Closed)
+            {
+                return 0;
+            }
+
+            if (!_pingOutstanding && now >= _pingDueAt)
+            {
+                Gate.EnqueueControl(PacketType.Ping);
+                _pingOutstanding = true;
+                SignalLocked(Wake.Data);
+            }
+            else if (_pingOutstanding && now >= _pingDueAt + Server.PingTimeoutTicks)
+            {
+                closeReason = EngineCloseReasons.PingTimeout;
+            }
+        }
+
+        if (closeReason is null && IsPending && now >= _createdAt + Server.PendingTimeoutTicks)
+        {
+            EngineIOLog.PendingExpired(Server.Logger, Id);
+            closeReason = EngineCloseReasons.TransportClose;
+        }
+
+        if (closeReason is not null)
+        {
+            Close(closeReason, CloseKind.Abrupt);
+            return 0;
+        }
+
+        return NextAttention();
+    }
+
+    private long NextAttention()
+    {
+        long next;
+        lock (Gate)
+        {
+            next = _pingOutstanding ? _pingDueAt + Server.PingTimeoutTicks : _pingDueAt;
+        }
+
+        return IsPending ? Math.Min(next, _createdAt + Server.PendingTimeoutTicks) : next;
     }
 
     private void OnPong()
     {
-        TaskCompletionSource? signal;
-        lock (_gate)
+        long due;
+        lock (Gate)
         {
             if (!_pingOutstanding)
             {
@@ -359,356 +456,84 @@ internal sealed class EngineSession : IEngineConnection
             }
 
             _pingOutstanding = false;
-            Volatile.Write(ref _pingDueAt, Stopwatch.GetTimestamp() + _pingIntervalTicks);
-            signal = _pongSignal;
-            _pongSignal = null;
+            due = Stopwatch.GetTimestamp() + Server.PingIntervalTicks;
+            Volatile.Write(ref _pingDueAt, due);
         }
 
-        signal?.TrySetResult();
+        // The wheel still holds this session at the old pong deadline; the next ping may be due earlier.
+        Server.Heartbeats.ScheduleEarlier(this, due);
     }
 
-    // ---------------------------------------------------------------- queue
+    // Consumers of the outbox (the transports).
 
-    /// <summary>Wakes the waiting consumer, if any. Caller holds <see cref="_gate"/>.</summary>
-    private void SignalLocked(Wake wake)
+    /// <summary>Wakes the waiting consumer, if any. Caller holds <see cref="Gate"/>.</summary>
+    internal void SignalLocked(Wake wake)
     {
-        var consumer = _consumer;
-        if (consumer is not null)
+        var parked = _parked;
+        if (parked is not null)
         {
-            _consumer = null;
-            consumer.TrySetResult(wake);
-        }
-    }
-
-    /// <summary>Moves every queued frame into a rented array. Caller holds <see cref="_gate"/>.</summary>
-    private int TakeAllLocked(out OutFrame[] frames)
-    {
-        var count = _queue.Count;
-        if (count == 0)
-        {
-            frames = [];
-            return 0;
-        }
-
-        frames = ArrayPool<OutFrame>.Shared.Rent(count);
-        for (var i = 0; i < count; i++)
-        {
-            var frame = _queue.Dequeue();
-            frames[i] = frame;
-            if (frame.Message is not null)
-            {
-                _queuedMessages--;
-            }
-        }
-
-        return count;
-    }
-
-    private static void ReturnFrames(OutFrame[] frames, int count)
-    {
-        if (frames.Length > 0)
-        {
-            Array.Clear(frames, 0, count);
-            ArrayPool<OutFrame>.Shared.Return(frames);
+            _parked = null;
+            parked.TrySignal(wake);
         }
     }
 
-    // ---------------------------------------------------------------- polling
+    /// <summary>Whether a consumer is parked. Caller holds <see cref="Gate"/>.</summary>
+    internal bool HasParkedConsumerLocked => _parked is not null;
 
-    /// <summary>A long-polling GET: answers at once if anything is queued, otherwise waits for a signal.</summary>
-    public async Task PollAsync(HttpContext context)
+    /// <summary>
+    /// Parks a polling GET. Caller holds <see cref="Gate"/>. False if the previous GET's wake-up has not been read
+    /// yet: that GET is still answering, so this one overlaps it.
+    /// </summary>
+    internal bool TryParkPollLocked(CancellationToken requestAborted, out ValueTask<Wake> wait)
     {
-        TaskCompletionSource<Wake>? waiter = null;
-        TaskCompletionSource<Wake>? overlapped = null;
-        var frames = Array.Empty<OutFrame>();
-        var count = 0;
-        var noop = false;
-        var drainAndClose = false;
-        lock (_gate)
+        var signal = _pollSignal ??= new ConsumerSignal();
+        if (!signal.IsIdle)
         {
-            if (_phase == SessionPhase.Closed && _drainOnNextPoll)
-            {
-                _drainOnNextPoll = false;
-                count = TakeAllLocked(out frames);
-                drainAndClose = true;
-            }
-            else if (_phase is SessionPhase.Closed or SessionPhase.WebSocket)
-            {
-                // Raced with a close or an upgrade since the lookup.
-            }
-            else if (_consumer is not null)
-            {
-                overlapped = _consumer;
-                _consumer = null;
-            }
-            else if (_phase == SessionPhase.Upgrading && _probed)
-            {
-                noop = true;
-            }
-            else if (_queue.Count > 0)
-            {
-                count = TakeAllLocked(out frames);
-            }
-            else
-            {
-                waiter = _consumer = new TaskCompletionSource<Wake>(TaskCreationOptions.RunContinuationsAsynchronously);
-            }
+            wait = default;
+            return false;
         }
 
-        if (overlapped is not null)
-        {
-            // Two GETs at once: the client is confused or hostile. Node answers the first with a close packet.
-            overlapped.TrySetResult(Wake.Overlap);
-            Close(EngineCloseReasons.TransportError, CloseKind.Abrupt);
-            await _server.RejectAsync(context, EngineError.BadRequest);
-            return;
-        }
-
-        if (noop)
-        {
-            await WriteControlAsync(context, PacketType.Noop);
-            return;
-        }
-
-        if (drainAndClose)
-        {
-            _server.Remove(this);
-            await WritePayloadAsync(context, frames, count, trailingClose: true);
-            return;
-        }
-
-        if (waiter is null && count == 0)
-        {
-            await _server.RejectAsync(context, IsConnected ? EngineError.BadRequest : EngineError.UnknownSid);
-            return;
-        }
-
-        if (waiter is not null)
-        {
-            Wake wake;
-            using (context.RequestAborted.Register(static state => ((TaskCompletionSource<Wake>)state!).TrySetResult(Wake.Aborted), waiter))
-            {
-                wake = await waiter.Task;
-            }
-
-            switch (wake)
-            {
-                case Wake.Aborted:
-                    lock (_gate)
-                    {
-                        if (_consumer == waiter)
-                        {
-                            _consumer = null;
-                        }
-                    }
-
-                    Close(EngineCloseReasons.TransportError, CloseKind.Abrupt);
-                    return;
-                case Wake.Noop:
-                    await WriteControlAsync(context, PacketType.Noop);
-                    return;
-                case Wake.Overlap:
-                    await WriteControlAsync(context, PacketType.Close);
-                    return;
-                case Wake.Closed:
-                    lock (_gate)
-                    {
-                        count = TakeAllLocked(out frames);
-                    }
-
-                    await WritePayloadAsync(context, frames, count, trailingClose: true);
-                    return;
-                default:
-                    var closed = false;
-                    lock (_gate)
-                    {
-                        if (_phase == SessionPhase.Upgrading && _probed)
-                        {
-                            noop = true;
-                        }
-                        else
-                        {
-                            // Closed since the wake-up (say, a late heartbeat found the deadline passed): an abrupt
-                            // close emptied the queue, a graceful one left it to deliver. Either way the client
-                            // must learn of the close now, not from a 400 on its next GET.
-                            closed = _phase == SessionPhase.Closed;
-                            count = TakeAllLocked(out frames);
-                        }
-                    }
-
-                    if (closed)
-                    {
-                        await WritePayloadAsync(context, frames, count, trailingClose: true);
-                        return;
-                    }
-
-                    if (noop || count == 0)
-                    {
-                        await WriteControlAsync(context, PacketType.Noop);
-                        return;
-                    }
-
-                    break;
-            }
-        }
-
-        await WritePayloadAsync(context, frames, count, trailingClose: false);
+        _parked = signal;
+        _parkedPoll = requestAborted;
+        wait = signal.Arm();
+        return true;
     }
 
-    private static Task WriteControlAsync(HttpContext context, byte type)
-        => WritePayloadAsync(context, [], 0, trailingClose: false, control: type);
-
-    private static async Task WritePayloadAsync(HttpContext context, OutFrame[] frames, int count, bool trailingClose, byte control = 0)
+    /// <summary>Wakes the parked GET of <paramref name="requestAborted"/> with <see cref="Wake.Aborted"/>, if it is still parked.</summary>
+    internal void AbortParkedPoll(CancellationToken requestAborted)
     {
-        try
+        lock (Gate)
         {
-            long length = control != 0 ? 1 : 0;
-            for (var i = 0; i < count; i++)
+            if (_parked is not null && _parked == _pollSignal && _parkedPoll == requestAborted)
             {
-                length += PollingBytes(frames[i]).Length + (length > 0 ? 1 : 0);
+                SignalLocked(Wake.Aborted);
             }
-
-            if (trailingClose)
-            {
-                length += length > 0 ? 2 : 1;
-            }
-
-            var response = context.Response;
-            response.StatusCode = StatusCodes.Status200OK;
-            response.ContentType = "text/plain; charset=UTF-8";
-            response.ContentLength = length;
-            var writer = response.BodyWriter;
-            var first = true;
-            for (var i = 0; i < count; i++)
-            {
-                WriteRecord(writer, PollingBytes(frames[i]).Span, ref first);
-            }
-
-            if (control != 0)
-            {
-                WriteRecord(writer, ControlFrames[control - '0'], ref first);
-            }
-
-            if (trailingClose)
-            {
-                WriteRecord(writer, ControlFrames[PacketType.Close - '0'], ref first);
-            }
-
-            await writer.FlushAsync(context.RequestAborted);
-        }
-        catch (Exception ex) when (ex is OperationCanceledException or IOException or Microsoft.AspNetCore.Connections.ConnectionAbortedException)
-        {
-            // The client left mid-response; what was taken from the queue is lost, as with any dropped connection.
-        }
-        finally
-        {
-            ReturnFrames(frames, count);
-        }
-
-        static void WriteRecord(PipeWriter writer, ReadOnlySpan<byte> bytes, ref bool first)
-        {
-            if (!first)
-            {
-                writer.GetSpan(1)[0] = PacketType.RecordSeparator;
-                writer.Advance(1);
-            }
-
-            first = false;
-            writer.Write(bytes);
         }
     }
 
-    private static ReadOnlyMemory<byte> PollingBytes(in OutFrame frame) => frame.Message switch
+    /// <summary>Parks the WebSocket writer loop. Caller holds <see cref="Gate"/>.</summary>
+    internal ValueTask<Wake> ParkWriterLocked()
     {
-        null => ControlFrames[frame.Control - '0'],
-        { IsBinary: true } message => message.GetBase64ForPolling(),
-        var message => message.GetPrefixedText(),
-    };
-
-    /// <summary>A polling POST: reads the whole payload, hands its packets to the handler, then answers <c>ok</c>.</summary>
-    public async Task PostAsync(HttpContext context)
-    {
-        if (!IsConnected)
-        {
-            await _server.RejectAsync(context, EngineError.UnknownSid);
-            return;
-        }
-
-        var limit = _server.Options.MaxHttpBufferSize;
-        if (context.Request.ContentLength > limit)
-        {
-            await RejectTooLargeAsync(context, limit);
-            return;
-        }
-
-        // Our limit is the one that counts: keep the server's own body limit (30 MB in Kestrel) out of the way.
-        if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodySize)
-        {
-            bodySize.MaxRequestBodySize = null;
-        }
-
-        var reader = context.Request.BodyReader;
-        ReadResult read;
-        try
-        {
-            while (true)
-            {
-                read = await reader.ReadAsync(context.RequestAborted);
-                if (read.Buffer.Length > limit)
-                {
-                    reader.AdvanceTo(read.Buffer.End);
-                    await RejectTooLargeAsync(context, limit);
-                    return;
-                }
-
-                if (read.IsCompleted || read.IsCanceled)
-                {
-                    break;
-                }
-
-                reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
-            }
-        }
-        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            await RejectTooLargeAsync(context, limit);
-            return;
-        }
-        catch (Exception ex) when (ex is OperationCanceledException or IOException or BadHttpRequestException)
-        {
-            // The client gave up sending; its packets never arrived, which it will notice.
-            return;
-        }
-
-        PacketOutcome outcome;
-        try
-        {
-            outcome = await ProcessPayloadAsync(read.Buffer);
-        }
-        finally
-        {
-            reader.AdvanceTo(read.Buffer.End);
-        }
-
-        if (outcome == PacketOutcome.Invalid)
-        {
-            await _server.RejectAsync(context, EngineError.BadRequest);
-            return;
-        }
-
-        context.Response.ContentType = "text/plain; charset=UTF-8";
-        context.Response.ContentLength = 2;
-        context.Response.BodyWriter.Write("ok"u8);
+        var signal = _writerSignal ??= new ConsumerSignal();
+        _parked = signal;
+        return signal.Arm();
     }
 
-    private async Task RejectTooLargeAsync(HttpContext context, int limit)
+    /// <summary>Forgets a parked GET that was woken and then abandoned. Caller holds <see cref="Gate"/>.</summary>
+    internal void UnparkLocked(ConsumerSignal? signal)
     {
-        EngineIOLog.PayloadTooLarge(_server.Logger, Id, limit);
-        Close(EngineCloseReasons.TransportError, CloseKind.Abrupt);
-        await _server.RejectAsync(context, EngineError.BadRequest, status: StatusCodes.Status413PayloadTooLarge);
+        if (_parked == signal)
+        {
+            _parked = null;
+        }
     }
 
-    private async Task<PacketOutcome> ProcessPayloadAsync(ReadOnlySequence<byte> payload)
+    internal ConsumerSignal? PollSignal => _pollSignal;
+
+    // Inbound packets (both transports).
+
+    /// <summary>Hands a polling payload's packets to the handler in order.</summary>
+    internal async Task<PacketOutcome> ProcessPayloadAsync(ReadOnlySequence<byte> payload)
     {
         if (payload.IsEmpty)
         {
@@ -721,6 +546,7 @@ internal sealed class EngineSession : IEngineConnection
         {
             var remaining = payload;
             var last = false;
+            var packets = 0;
             while (!last)
             {
                 var packet = EngineProtocol.TakePacket(ref remaining, out last);
@@ -729,6 +555,7 @@ internal sealed class EngineSession : IEngineConnection
                     return PacketOutcome.Closed;
                 }
 
+                packets++;
                 var outcome = await DispatchTextPacketAsync(packet);
                 if (outcome != PacketOutcome.Continue)
                 {
@@ -736,6 +563,7 @@ internal sealed class EngineSession : IEngineConnection
                 }
             }
 
+            Metrics.Received(packets, payload.Length);
             return PacketOutcome.Continue;
         }
         finally
@@ -744,9 +572,29 @@ internal sealed class EngineSession : IEngineConnection
         }
     }
 
-    private void CloseInvalid()
+    /// <summary>Hands one WebSocket message to the handler; returns once the handler's task has completed.</summary>
+    internal async ValueTask<PacketOutcome> ProcessFrameAsync(ReadOnlySequence<byte> data, bool binary)
     {
-        EngineIOLog.InvalidPacket(_server.Logger, Id);
+        await _inbound.WaitAsync();
+        try
+        {
+            if (!IsConnected)
+            {
+                return PacketOutcome.Closed;
+            }
+
+            Metrics.Received(1, data.Length);
+            return binary ? await DispatchBinaryAsync(data) : await DispatchTextPacketAsync(data);
+        }
+        finally
+        {
+            _inbound.Release();
+        }
+    }
+
+    internal void CloseInvalid()
+    {
+        EngineIOLog.InvalidPacket(Server.Logger, Id);
         Close(EngineCloseReasons.ParseError, CloseKind.Abrupt);
     }
 
@@ -766,6 +614,7 @@ internal sealed class EngineSession : IEngineConnection
             switch (type)
             {
                 case PacketType.Message:
+                    EstablishOnMessage();
                     await Handler.OnTextAsync(this, data);
                     return PacketOutcome.Continue;
                 case PacketType.Base64Binary:
@@ -777,6 +626,7 @@ internal sealed class EngineSession : IEngineConnection
 
                     try
                     {
+                        EstablishOnMessage();
                         await Handler.OnBinaryAsync(this, new ReadOnlySequence<byte>(rented, 0, length));
                     }
                     finally
@@ -802,7 +652,7 @@ internal sealed class EngineSession : IEngineConnection
         }
         catch (Exception ex)
         {
-            EngineIOLog.HandlerFailed(_server.Logger, Id, ex);
+            EngineIOLog.HandlerFailed(Server.Logger, Id, ex);
             Close(EngineCloseReasons.TransportError, CloseKind.Abrupt);
             return PacketOutcome.Closed;
         }
@@ -812,309 +662,23 @@ internal sealed class EngineSession : IEngineConnection
     {
         try
         {
+            EstablishOnMessage();
             await Handler.OnBinaryAsync(this, data);
             return PacketOutcome.Continue;
         }
         catch (Exception ex)
         {
-            EngineIOLog.HandlerFailed(_server.Logger, Id, ex);
+            EngineIOLog.HandlerFailed(Server.Logger, Id, ex);
             Close(EngineCloseReasons.TransportError, CloseKind.Abrupt);
             return PacketOutcome.Closed;
         }
     }
 
-    // ---------------------------------------------------------------- websocket
-
-    /// <summary>A session opened directly over WebSocket: open packet first, then the read/write loops.</summary>
-    public async Task RunWebSocketHandshakeAsync(WebSocket socket, ReadOnlyMemory<byte> openPacket)
+    private void EstablishOnMessage()
     {
-        using var buffer = new MessageBuffer();
-        try
+        if (IsPending && Server.Options.Limits.EstablishOnFirstMessage)
         {
-            await socket.SendAsync(openPacket, WebSocketMessageType.Text, true, _closedCts.Token);
+            MarkEstablished();
         }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
-        {
-            Close(EngineCloseReasons.TransportClose, CloseKind.Abrupt);
-            socket.Abort();
-            return;
-        }
-
-        if (!await ConnectAsync())
-        {
-            await WebSocketIO.CloseQuietlyAsync(socket, WebSocketCloseStatus.InternalServerError);
-            return;
-        }
-
-        await RunWebSocketLoopsAsync(socket, buffer);
-    }
-
-    /// <summary>
-    /// A WebSocket that names an existing polling session: answer <c>2probe</c> with <c>3probe</c>, and switch on
-    /// <c>5</c>. A session that is already upgrading or upgraded gets the socket accepted and closed at once.
-    /// </summary>
-    public async Task RunUpgradeAsync(WebSocket socket)
-    {
-        bool accepted;
-        lock (_gate)
-        {
-            accepted = _phase == SessionPhase.Polling;
-            if (accepted)
-            {
-                _phase = SessionPhase.Upgrading;
-                _probeSocket = socket;
-                _probed = false;
-            }
-        }
-
-        if (!accepted)
-        {
-            // Accepted, then closed: refusing with an HTTP status would surface as an unhandled error in some clients.
-            await WebSocketIO.CloseQuietlyAsync(socket, WebSocketCloseStatus.PolicyViolation);
-            return;
-        }
-
-        EngineIOLog.UpgradeStarted(_server.Logger, Id);
-        using var buffer = new MessageBuffer();
-        string? failure = null;
-        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(_closedCts.Token))
-        {
-            timeout.CancelAfter(_server.Options.UpgradeTimeout);
-            try
-            {
-                while (failure is null)
-                {
-                    var message = await WebSocketIO.ReceiveAsync(socket, buffer, _server.Options.MaxHttpBufferSize, timeout.Token);
-                    var bytes = buffer.Array.AsSpan(0, message.Length);
-                    if (message.Kind == ReceivedKind.Text && bytes.SequenceEqual("2probe"u8))
-                    {
-                        await socket.SendAsync(ProbeReply, WebSocketMessageType.Text, true, timeout.Token);
-                        lock (_gate)
-                        {
-                            if (_probeSocket == socket)
-                            {
-                                _probed = true;
-                                // A GET held open now would delay the client's pause; release it with a noop.
-                                SignalLocked(Wake.Noop);
-                            }
-                        }
-                    }
-                    else if (message.Kind == ReceivedKind.Text && bytes.SequenceEqual("5"u8))
-                    {
-                        lock (_gate)
-                        {
-                            if (_phase != SessionPhase.Upgrading || _probeSocket != socket)
-                            {
-                                failure = "session closed";
-                                break;
-                            }
-
-                            _phase = SessionPhase.WebSocket;
-                            _probeSocket = null;
-                            _probed = false;
-                            Volatile.Write(ref _transport, TransportNames.WebSocket);
-                            SignalLocked(Wake.Noop);
-                        }
-
-                        break;
-                    }
-                    else
-                    {
-                        failure = "unexpected packet";
-                    }
-                }
-            }
-            catch (OperationCanceledException)
-            {
-                failure = IsConnected ? "timeout" : "session closed";
-            }
-            catch (Exception ex) when (ex is WebSocketException or IOException)
-            {
-                failure = "socket closed";
-            }
-        }
-
-        if (failure is not null)
-        {
-            lock (_gate)
-            {
-                if (_phase == SessionPhase.Upgrading && _probeSocket == socket)
-                {
-                    _phase = SessionPhase.Polling;
-                    _probeSocket = null;
-                    _probed = false;
-                }
-            }
-
-            EngineIOLog.UpgradeAbandoned(_server.Logger, Id, failure);
-            await WebSocketIO.CloseQuietlyAsync(socket, WebSocketCloseStatus.NormalClosure);
-            return;
-        }
-
-        EngineIOLog.UpgradeCompleted(_server.Logger, Id);
-        await RunWebSocketLoopsAsync(socket, buffer);
-    }
-
-    /// <summary>Reads packets on this request's thread of control while one writer loop drains the queue.</summary>
-    private async Task RunWebSocketLoopsAsync(WebSocket socket, MessageBuffer buffer)
-    {
-        var writer = WriteLoopAsync(socket);
-        var limit = _server.Options.MaxHttpBufferSize;
-        try
-        {
-            while (IsConnected)
-            {
-                var message = await WebSocketIO.ReceiveAsync(socket, buffer, limit, _receiveAbort.Token);
-                if (message.Kind == ReceivedKind.Close)
-                {
-                    Close(EngineCloseReasons.TransportClose, CloseKind.Abrupt);
-                    break;
-                }
-
-                if (message.Kind == ReceivedKind.TooBig)
-                {
-                    EngineIOLog.PayloadTooLarge(_server.Logger, Id, limit);
-                    Close(EngineCloseReasons.TransportError, CloseKind.Abrupt, WebSocketCloseStatus.MessageTooBig);
-                    break;
-                }
-
-                var data = new ReadOnlySequence<byte>(buffer.Array, 0, message.Length);
-                PacketOutcome outcome;
-                await _inbound.WaitAsync();
-                try
-                {
-                    if (!IsConnected)
-                    {
-                        break;
-                    }
-
-                    outcome = message.Kind == ReceivedKind.Binary
-                        ? await DispatchBinaryAsync(data)
-                        : await DispatchTextPacketAsync(data);
-                }
-                finally
-                {
-                    _inbound.Release();
-                }
-
-                if (outcome != PacketOutcome.Continue)
-                {
-                    break;
-                }
-            }
-        }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
-        {
-            Close(EngineCloseReasons.TransportClose, CloseKind.Abrupt);
-        }
-        catch (Exception ex)
-        {
-            EngineIOLog.TransportFailed(_server.Logger, Id, ex);
-            Close(EngineCloseReasons.TransportError, CloseKind.Abrupt);
-        }
-
-        await writer;
-        if (socket.State == WebSocketState.CloseSent)
-        {
-            // Our close frame is out (server-side close); give the peer a moment to answer before the request ends.
-            await WebSocketIO.CloseQuietlyAsync(socket, _closeStatus);
-        }
-    }
-
-    /// <summary>The only code that sends on an established session socket; one frame per packet.</summary>
-    private async Task WriteLoopAsync(WebSocket socket)
-    {
-        var frames = Array.Empty<OutFrame>();
-        var count = 0;
-        try
-        {
-            while (true)
-            {
-                TaskCompletionSource<Wake>? waiter = null;
-                bool closed;
-                lock (_gate)
-                {
-                    count = TakeAllLocked(out frames);
-                    closed = _phase == SessionPhase.Closed;
-                    if (count == 0 && !closed)
-                    {
-                        waiter = _consumer = new TaskCompletionSource<Wake>(TaskCreationOptions.RunContinuationsAsynchronously);
-                    }
-                }
-
-                if (waiter is not null)
-                {
-                    await waiter.Task;
-                    continue;
-                }
-
-                for (var i = 0; i < count; i++)
-                {
-                    var frame = frames[i];
-                    var (bytes, type) = frame.Message switch
-                    {
-                        null => (ControlFrames[frame.Control - '0'], WebSocketMessageType.Text),
-                        { IsBinary: true } message => (message.Data, WebSocketMessageType.Binary),
-                        var message => (message.GetPrefixedText(), WebSocketMessageType.Text),
-                    };
-                    await socket.SendAsync(bytes, type, true, _receiveAbort.Token);
-                }
-
-                ReturnFrames(frames, count);
-                frames = [];
-                count = 0;
-
-                if (closed)
-                {
-                    CloseKind kind;
-                    WebSocketCloseStatus status;
-                    lock (_gate)
-                    {
-                        kind = _closeKind;
-                        status = _closeStatus;
-                    }
-
-                    if (kind == CloseKind.Graceful)
-                    {
-                        await socket.SendAsync(ControlFrames[PacketType.Close - '0'], WebSocketMessageType.Text, true, _receiveAbort.Token);
-                    }
-
-                    if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
-                    {
-                        await socket.CloseOutputAsync(status, null, _receiveAbort.Token);
-                    }
-
-                    return;
-                }
-            }
-        }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)
-        {
-            Close(EngineCloseReasons.TransportError, CloseKind.Abrupt);
-            socket.Abort();
-        }
-        catch (Exception ex)
-        {
-            EngineIOLog.TransportFailed(_server.Logger, Id, ex);
-            Close(EngineCloseReasons.TransportError, CloseKind.Abrupt);
-            socket.Abort();
-        }
-        finally
-        {
-            ReturnFrames(frames, count);
-        }
-    }
-
-    private static long ToTicks(TimeSpan span) => (long)(span.TotalSeconds * Stopwatch.Frequency);
-
-    private static byte[][] CreateControlFrames()
-    {
-        var frames = new byte[7][];
-        for (var i = 0; i < frames.Length; i++)
-        {
-            frames[i] = [(byte)('0' + i)];
-        }
-
-        return frames;
     }
 }

@@ -15,11 +15,11 @@ internal static class RealtimeRegistration
         services.AddSocketIO(io =>
         {
             // The standard socket.io settings, spelled out because clients and the bench rely on them.
-            io.PingInterval = TimeSpan.FromMilliseconds(25000);
-            io.PingTimeout = TimeSpan.FromMilliseconds(20000);
-            io.MaxHttpBufferSize = 1_000_000;
+            io.EngineIO.PingInterval = TimeSpan.FromMilliseconds(25000);
+            io.EngineIO.PingTimeout = TimeSpan.FromMilliseconds(20000);
+            io.EngineIO.MaxHttpBufferSize = 1_000_000;
             // CORS comes from the app's CORS middleware (the REST policy from CORS_ORIGIN), which runs for
-            // /socket.io/ too; enabling Engine.IO's own as well would send the headers twice.
+            // /socket.io/ too.
         });
 
         // REDIS_URL: several nodes act as one: broadcasts, room changes and fetches cross through the Redis adapter

@@ -78,7 +78,7 @@ public sealed class BinaryLimitsTests
         var events = 0;
         await using var app = await SocketIOTestApp.StartAsync(
             io => io.OnConnection(s => s.On("files", _ => Interlocked.Increment(ref events))),
-            o => o.MaxHttpBufferSize = 100_000);
+            o => o.EngineIO.MaxHttpBufferSize = 100_000);
         await using var client = await ConnectedAsync(app.Url);
 
         // Each frame fits the Engine.IO limit on its own; together they exceed it.

@@ -18,7 +18,7 @@ public sealed class BackpressureTests
                     serverReasons.Add(reason);
                     return Task.CompletedTask;
                 })),
-            options => options.MaxQueuedMessages = 16);
+            options => options.EngineIO.MaxQueuedMessages = 16);
         await using var proxy = TcpProxy.Start(app.Port);
         await using var node = await NodeDriver.StartAsync();
         var client = await node.ConnectAsync(proxy.BaseUrl, ClientOptions.For("websocket"));

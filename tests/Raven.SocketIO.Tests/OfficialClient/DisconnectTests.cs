@@ -65,8 +65,8 @@ public sealed class DisconnectTests
             options =>
             {
                 // Short enough for a quick test, long enough that a loaded CI machine connects before any deadline.
-                options.PingInterval = TimeSpan.FromMilliseconds(1500);
-                options.PingTimeout = TimeSpan.FromMilliseconds(1000);
+                options.EngineIO.PingInterval = TimeSpan.FromMilliseconds(1500);
+                options.EngineIO.PingTimeout = TimeSpan.FromMilliseconds(1000);
             });
         await using var proxy = TcpProxy.Start(app.Port);
         await using var node = await NodeDriver.StartAsync();

@@ -1,0 +1,179 @@
+using System.Net.WebSockets;
+using Microsoft.AspNetCore.Http;
+
+namespace Raven.EngineIO.Internal;
+
+/// <summary>
+/// The WebSocket transport: one frame per packet. The request's own flow reads (zero-byte reads while idle) and
+/// hands each message to the session, waiting for the handler before reading the next; one writer loop drains
+/// the outbox, parked on a reusable signal when there is nothing to send.
+/// </summary>
+internal static class WebSocketTransport
+{
+    /// <summary>Accepts the upgrade through ASP.NET Core's WebSocket middleware (Engine.IO pings on its own).</summary>
+    public static Task<WebSocket> AcceptAsync(HttpContext context)
+        => context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { KeepAliveInterval = TimeSpan.Zero });
+
+    /// <summary>A session opened directly over WebSocket: open packet first, then the read/write loops.</summary>
+    public static async Task RunHandshakeAsync(EngineSession session, WebSocket socket, ReadOnlyMemory<byte> openPacket)
+    {
+        try
+        {
+            await socket.SendAsync(openPacket, WebSocketMessageType.Text, true, CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
+        {
+            session.Close(EngineCloseReasons.TransportClose, CloseKind.Abrupt);
+            socket.Abort();
+            return;
+        }
+
+        if (!await session.ConnectAsync())
+        {
+            await WebSocketFrames.CloseQuietlyAsync(socket, WebSocketCloseStatus.InternalServerError);
+            return;
+        }
+
+        await RunAsync(session, socket);
+    }
+
+    /// <summary>Reads packets on this request's flow while one writer loop drains the outbox.</summary>
+    public static async Task RunAsync(EngineSession session, WebSocket socket)
+    {
+        using var abort = new CancellationTokenSource();
+        session.TransportAbort = abort;
+        if (!session.IsConnected)
+        {
+            abort.CancelAfter(TimeSpan.FromSeconds(3));
+        }
+
+        var writer = WriteLoopAsync(session, socket, abort.Token);
+        var limit = session.Server.Options.MaxHttpBufferSize;
+        try
+        {
+            while (session.IsConnected)
+            {
+                using var message = await WebSocketFrames.ReceiveAsync(socket, limit, abort.Token);
+                if (message.Kind == ReceivedKind.Close)
+                {
+                    session.Close(EngineCloseReasons.TransportClose, CloseKind.Abrupt);
+                    break;
+                }
+
+                if (message.Kind == ReceivedKind.TooBig)
+                {
+                    EngineIOLog.PayloadTooLarge(session.Server.Logger, session.Id, limit);
+                    session.Close(EngineCloseReasons.TransportError, CloseKind.Abrupt, WebSocketCloseStatus.MessageTooBig);
+                    break;
+                }
+
+                var outcome = await session.ProcessFrameAsync(message.Sequence, message.Kind == ReceivedKind.Binary);
+                if (outcome != PacketOutcome.Continue)
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
+        {
+            session.Close(EngineCloseReasons.TransportClose, CloseKind.Abrupt);
+        }
+        catch (Exception ex)
+        {
+            EngineIOLog.TransportFailed(session.Server.Logger, session.Id, ex);
+            session.Close(EngineCloseReasons.TransportError, CloseKind.Abrupt);
+        }
+
+        await writer;
+        if (socket.State == WebSocketState.CloseSent)
+        {
+            // Our close frame is out (server-side close); give the peer a moment to answer before the request ends.
+            await WebSocketFrames.CloseQuietlyAsync(socket, session.CloseStatus);
+        }
+
+        session.TransportAbort = null;
+    }
+
+    /// <summary>The only code that sends on an established session socket; one frame per packet.</summary>
+    private static async Task WriteLoopAsync(EngineSession session, WebSocket socket, CancellationToken abort)
+    {
+        var outbox = session.Outbox;
+        var metrics = session.Server.Metrics;
+        var frames = Array.Empty<OutFrame>();
+        var count = 0;
+        try
+        {
+            while (true)
+            {
+                ValueTask<Wake> wait = default;
+                var parked = false;
+                bool closed;
+                lock (session.Gate)
+                {
+                    count = outbox.TakeAll(out frames);
+                    closed = !session.IsConnected;
+                    if (count == 0 && !closed)
+                    {
+                        wait = session.ParkWriterLocked();
+                        parked = true;
+                    }
+                }
+
+                if (parked)
+                {
+                    await wait;
+                    continue;
+                }
+
+                long bytes = 0;
+                for (var i = 0; i < count; i++)
+                {
+                    var frame = frames[i];
+                    var (data, type) = frame.Message switch
+                    {
+                        null => (SessionOutbox.ControlFrame(frame.Control), WebSocketMessageType.Text),
+                        { IsBinary: true } message => (message.Data, WebSocketMessageType.Binary),
+                        var message => (message.GetPrefixedText(), WebSocketMessageType.Text),
+                    };
+                    bytes += data.Length;
+                    await socket.SendAsync(data, type, true, abort);
+                }
+
+                metrics.Sent(count, bytes);
+                SessionOutbox.Return(frames, count);
+                frames = [];
+                count = 0;
+
+                if (closed)
+                {
+                    if (session.CloseKind == CloseKind.Graceful)
+                    {
+                        await socket.SendAsync(SessionOutbox.ControlFrame(PacketType.Close), WebSocketMessageType.Text, true, abort);
+                    }
+
+                    if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+                    {
+                        await socket.CloseOutputAsync(session.CloseStatus, null, abort);
+                    }
+
+                    return;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)
+        {
+            session.Close(EngineCloseReasons.TransportError, CloseKind.Abrupt);
+            socket.Abort();
+        }
+        catch (Exception ex)
+        {
+            EngineIOLog.TransportFailed(session.Server.Logger, session.Id, ex);
+            session.Close(EngineCloseReasons.TransportError, CloseKind.Abrupt);
+            socket.Abort();
+        }
+        finally
+        {
+            SessionOutbox.Return(frames, count);
+        }
+    }
+}
