@@ -19,7 +19,7 @@ public static class RavenServerHost
     /// <c>--JWT_SECRET=...</c>, <c>--environment</c>) plus environment variables and appsettings.json.
     /// <paramref name="configure"/> runs before Raven's registrations (tests add configuration or services there).
     /// </summary>
-    /// <exception cref="InvalidOperationException">The configuration is invalid (the message lists every problem).</exception>
+    /// <exception cref="RavenConfigurationException">The configuration is invalid (one line per problem, naming the setting).</exception>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateBuilder(args);
@@ -41,16 +41,22 @@ public static class RavenServerHostingExtensions
     public static WebApplicationBuilder AddRavenServer(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var options = builder.Configuration.Get<RavenServerOptions>() ?? new RavenServerOptions();
-        var errors = options.Validate().ToList();
+        var options = ConfigurationChecks.Bind<RavenServerOptions>(builder.Configuration);
+        var operations = ConfigurationChecks.Bind<RavenOperationsOptions>(builder.Configuration);
+        var errors = options.Validate().Concat(operations.Validate()).ToList();
         if (JwtSecretResolver.MissingSecretError(options, builder.Environment) is { } missingSecret)
         {
             errors.Add(missingSecret);
         }
 
+        if (errors.Count == 0 && ConfigurationChecks.DataDirectoryError(options.DataDirectory) is { } dataDirectoryError)
+        {
+            errors.Add(dataDirectoryError);
+        }
+
         if (errors.Count > 0)
         {
-            throw new InvalidOperationException("Invalid Raven configuration:" + string.Concat(errors.Select(e => Environment.NewLine + " - " + e)));
+            throw new RavenConfigurationException(errors);
         }
 
         // Only now, with a valid configuration, may a Development secret be generated and written.
@@ -84,7 +90,7 @@ public static class RavenServerHostingExtensions
 
         var keys = new JwtKeys(secret);
         services.AddSingleton(keys);
-        services.AddSingleton(sp => new AccessTokenValidator(keys, sp.GetRequiredService<IChatService>()));
+        services.AddSingleton(sp => new AccessTokenValidator(keys, sp.GetRequiredService<IChatService>(), sp.GetRequiredService<RavenMetrics>()));
         services.AddSingleton<AccessTokenIssuer>();
         services.AddSingleton<SessionService>();
         services.AddSingleton<UploadStore>();
@@ -110,7 +116,7 @@ public static class RavenServerHostingExtensions
         services.Configure<RouteHandlerOptions>(route => route.ThrowOnBadRequest = true);
         services.AddExceptionHandler<ApiExceptionHandler>();
         services.AddProblemDetails();
-        services.AddHealthChecks().AddCheck<ChatStoreHealthCheck>("chat-store");
+        services.AddRavenHealthChecks();
         services.AddOpenApi(openApi => openApi.AddDocumentTransformer((document, _, _) =>
         {
             document.Info.Title = "Raven chat API";
@@ -119,6 +125,7 @@ public static class RavenServerHostingExtensions
         }));
 
         builder.AddRealtime();
+        builder.AddRavenOperations(operations);
 
         // Defaults the realtime layer replaces when it registers its own (TryAdd: whichever came first wins).
         services.TryAddSingleton<IChatNotifier, NullChatNotifier>();
@@ -158,13 +165,8 @@ public static class RavenServerHostingExtensions
         app.MapMessagesApi();
         app.MapFriendsApi();
         app.MapUploadsApi();
-        app.MapHealthChecks("/healthz", new Microsoft.AspNetCore.Diagnostics.HealthChecks.HealthCheckOptions
-        {
-            ResponseWriter = (context, report) => context.Response.WriteAsJsonAsync(new
-            {
-                status = report.Status == Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy ? "ok" : "unhealthy",
-            }),
-        });
+        app.MapRavenHealthEndpoints();
+        app.MapRavenMetrics();
         app.MapOpenApi();
         app.MapScalarApiReference("/docs", scalar => scalar.WithTitle("Raven chat API").WithOpenApiRoutePattern("/openapi/{documentName}.json"));
         app.MapRealtime();

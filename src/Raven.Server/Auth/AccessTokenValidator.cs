@@ -15,11 +15,13 @@ public sealed class AccessTokenValidator
     private readonly JsonWebTokenHandler _handler = new();
     private readonly JwtKeys _keys;
     private readonly IChatService _chat;
+    private readonly Raven.Server.Internal.RavenMetrics? _metrics;
 
-    internal AccessTokenValidator(JwtKeys keys, IChatService chat)
+    internal AccessTokenValidator(JwtKeys keys, IChatService chat, Raven.Server.Internal.RavenMetrics? metrics = null)
     {
         _keys = keys;
         _chat = chat;
+        _metrics = metrics;
     }
 
     /// <summary>
@@ -29,15 +31,20 @@ public sealed class AccessTokenValidator
     public async Task<AccessTokenResult> ValidateAsync(string? token, CancellationToken cancellationToken = default)
     {
         var result = await ValidateSignatureAndLifetimeAsync(token);
-        if (!result.Success)
+        if (result.Success)
         {
-            return result;
+            var user = await _chat.FindUserAsync(result.UserId!, cancellationToken);
+            result = user is null
+                ? AccessTokenResult.Fail(AccessTokenResult.InvalidToken, "The user of this token no longer exists.")
+                : AccessTokenResult.Ok(user.Id, user.Username, user.Email);
         }
 
-        var user = await _chat.FindUserAsync(result.UserId!, cancellationToken);
-        return user is null
-            ? AccessTokenResult.Fail(AccessTokenResult.InvalidToken, "The user of this token no longer exists.")
-            : AccessTokenResult.Ok(user.Id, user.Username, user.Email);
+        if (!result.Success)
+        {
+            _metrics?.AuthFailed(result.ErrorCode ?? AccessTokenResult.InvalidToken);
+        }
+
+        return result;
     }
 
     /// <summary>Like <see cref="ValidateAsync"/> but without the user lookup (claims as signed).</summary>

@@ -37,6 +37,7 @@ internal static class RateLimiting
                     : options.AuthRateLimitWindowSeconds;
                 retryAfter = Math.Max(1, retryAfter);
                 var http = rejected.HttpContext;
+                http.RequestServices.GetRequiredService<RavenMetrics>().RateLimitRejected(AuthPolicy);
                 http.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
                 ServerLog.RateLimited(
                     http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(RateLimiting).FullName!),
