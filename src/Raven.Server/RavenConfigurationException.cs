@@ -1,23 +1,28 @@
 namespace Raven.Server;
 
 /// <summary>
-/// The configuration is invalid. <c>Program</c> prints <see cref="Exception.Message"/> (one line per problem, no
-/// stack trace) to stderr and exits with code 2.
+/// The server's configuration is invalid. Each entry of <see cref="Errors"/> is one line naming the setting and
+/// how to fix it; <c>Program</c> prints them to stderr and exits with code 2, without a stack trace.
 /// </summary>
 public sealed class RavenConfigurationException : InvalidOperationException
 {
-    /// <summary>The exit code of a process that refused to start because of its configuration.</summary>
-    public const int ExitCode = 2;
-
-    /// <summary>Creates the exception from every problem found (each names its configuration key).</summary>
+    /// <summary>Creates the exception from one or more problems (one line each, naming the setting).</summary>
     public RavenConfigurationException(IReadOnlyList<string> errors)
-        : base(errors.Count == 1
-            ? "Invalid Raven configuration: " + errors[0]
-            : "Invalid Raven configuration:" + string.Concat(errors.Select(e => Environment.NewLine + " - " + e)))
+        : base("Invalid Raven configuration:" + string.Concat(errors.Select(e => Environment.NewLine + " - " + e)))
     {
         Errors = errors;
     }
 
-    /// <summary>The problems, one message each.</summary>
+    /// <summary>Creates the exception from one problem, keeping the cause for diagnostics.</summary>
+    public RavenConfigurationException(string error, Exception? innerException = null)
+        : base("Invalid Raven configuration:" + Environment.NewLine + " - " + error, innerException)
+    {
+        Errors = [error];
+    }
+
+    /// <summary>The problems, one line each.</summary>
     public IReadOnlyList<string> Errors { get; }
+
+    /// <summary>The exit code for a configuration error (like sysexits' EX_USAGE family: "you asked for something wrong").</summary>
+    public const int ExitCode = 2;
 }

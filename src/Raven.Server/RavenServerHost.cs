@@ -19,7 +19,7 @@ public static class RavenServerHost
     /// <c>--JWT_SECRET=...</c>, <c>--environment</c>) plus environment variables and appsettings.json.
     /// <paramref name="configure"/> runs before Raven's registrations (tests add configuration or services there).
     /// </summary>
-    /// <exception cref="RavenConfigurationException">The configuration is invalid (the message lists every problem).</exception>
+    /// <exception cref="RavenConfigurationException">The configuration is invalid (one line per problem, naming the setting).</exception>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateBuilder(args);
@@ -41,8 +41,17 @@ public static class RavenServerHostingExtensions
     public static WebApplicationBuilder AddRavenServer(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var options = builder.Configuration.Get<RavenServerOptions>() ?? new RavenServerOptions();
-        var errors = options.Validate().Concat(JwtSecretResolver.EnvironmentErrors(options, builder.Environment)).ToList();
+        var options = ConfigurationChecks.Bind<RavenServerOptions>(builder.Configuration);
+        var operations = ConfigurationChecks.Bind<RavenOperationsOptions>(builder.Configuration);
+        var errors = options.Validate()
+            .Concat(operations.Validate())
+            .Concat(JwtSecretResolver.EnvironmentErrors(options, builder.Environment))
+            .ToList();
+        if (errors.Count == 0 && ConfigurationChecks.DataDirectoryError(options.DataDirectory) is { } dataDirectoryError)
+        {
+            errors.Add(dataDirectoryError);
+        }
+
         if (errors.Count > 0)
         {
             throw new RavenConfigurationException(errors);
@@ -82,7 +91,7 @@ public static class RavenServerHostingExtensions
         var keys = new JwtKeys(secret, options.PreviousJwtSecrets);
         services.AddSingleton(keys);
         services.AddSingleton(sp => new SessionRevocations(sp.GetRequiredService<TimeProvider>(), TimeSpan.FromMinutes(options.JwtMaxTokenMinutes)));
-        services.AddSingleton(sp => new AccessTokenValidator(keys, sp.GetRequiredService<IChatService>(), options, sp.GetRequiredService<SessionRevocations>()));
+        services.AddSingleton(sp => new AccessTokenValidator(keys, sp.GetRequiredService<IChatService>(), options, sp.GetRequiredService<SessionRevocations>(), sp.GetRequiredService<RavenMetrics>()));
         services.AddSingleton<AccessTokenIssuer>();
         services.AddSingleton<SessionService>();
         services.AddSingleton(sp => new LoginThrottle(options, sp.GetRequiredService<TimeProvider>()));
@@ -111,7 +120,7 @@ public static class RavenServerHostingExtensions
         services.Configure<RouteHandlerOptions>(route => route.ThrowOnBadRequest = true);
         services.AddExceptionHandler<ApiExceptionHandler>();
         services.AddProblemDetails();
-        services.AddHealthChecks().AddCheck<ChatStoreHealthCheck>("chat-store");
+        services.AddRavenHealthChecks();
         services.AddOpenApi(openApi => openApi.AddDocumentTransformer((document, _, _) =>
         {
             document.Info.Title = "Raven chat API";
@@ -120,6 +129,7 @@ public static class RavenServerHostingExtensions
         }));
 
         builder.AddRealtime();
+        builder.AddRavenOperations(operations);
 
         // Defaults the realtime layer replaces when it registers its own (TryAdd: whichever came first wins).
         services.TryAddSingleton<IChatNotifier, NullChatNotifier>();
@@ -171,13 +181,8 @@ public static class RavenServerHostingExtensions
         app.MapMessagesApi();
         app.MapFriendsApi();
         app.MapUploadsApi();
-        app.MapHealthChecks("/healthz", new Microsoft.AspNetCore.Diagnostics.HealthChecks.HealthCheckOptions
-        {
-            ResponseWriter = (context, report) => context.Response.WriteAsJsonAsync(new
-            {
-                status = report.Status == Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy ? "ok" : "unhealthy",
-            }),
-        });
+        app.MapRavenHealthEndpoints();
+        app.MapRavenMetrics();
         if (options.ApiDocs ?? app.Environment.IsDevelopment())
         {
             app.MapOpenApi();

@@ -126,18 +126,52 @@ public sealed class ConfigurationTests
     {
         var dir = TempDir();
         var port = FreePort.Get();
-        var app = RavenServerHost.Build(["--environment=Testing", $"--DATA_DIR={dir}", $"--JWT_SECRET={RavenTestServer.JwtSecret}", "--PASSWORD_HASH_ITERATIONS=10000", $"--PORT={port}", "--Logging:LogLevel:Default=Warning"]);
+        string[] args = ["--environment=Testing", $"--DATA_DIR={dir}", $"--JWT_SECRET={RavenTestServer.JwtSecret}", $"--PORT={port}", "--PASSWORD_HASH_ITERATIONS=10000", "--Logging:LogLevel:Default=Warning"];
         try
         {
-            await app.StartAsync();
-            using var client = new ApiClient($"http://127.0.0.1:{port}");
-            var health = await client.GetAsync("/healthz");
-            Assert.Equal(HttpStatusCode.OK, health.Status);
+            string token;
+            var first = RavenServerHost.Build(args);
+            try
+            {
+                await first.StartAsync();
+                using var client = new ApiClient($"http://127.0.0.1:{port}");
+                Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/healthz")).Status);
+                var email = $"restart{Random.Shared.Next(100000, 999999)}@example.com";
+                Assert.Equal(HttpStatusCode.Created, (await client.PostAsync("/api/v1/auth/signup", new { username = "restart" + Random.Shared.Next(100000), email, password = "Passw0rd!" })).Status);
+                Assert.Equal(HttpStatusCode.OK, (await client.PostAsync("/api/v1/auth/signin", new { email, password = "Passw0rd!" })).Status);
+                token = client.CookieValue("accessToken")!;
+                Assert.False(string.IsNullOrEmpty(token));
+            }
+            finally
+            {
+                await first.StopAsync();
+                await first.DisposeAsync();
+            }
+
+            // A new host over the same DATA_DIR and secret (a restart): the old access token still authenticates.
+            var second = RavenServerHost.Build(args);
+            try
+            {
+                await second.StartAsync();
+                using var bearer = new ApiClient($"http://127.0.0.1:{port}", useCookies: false) { Bearer = token };
+                var me = await bearer.GetAsync("/api/v1/auth/me");
+                Assert.True(me.Status == HttpStatusCode.OK, me.Body.ToString());
+
+                // Another secret does not accept it: the carry-over is the secret's doing, not a lax validator.
+                await second.StopAsync();
+                await second.DisposeAsync();
+                second = RavenServerHost.Build([.. args.Select(a => a.StartsWith("--JWT_SECRET=", StringComparison.Ordinal) ? "--JWT_SECRET=" + new string('q', 48) : a)]);
+                await second.StartAsync();
+                Assert.Equal(HttpStatusCode.Unauthorized, (await bearer.GetAsync("/api/v1/auth/me")).Status);
+            }
+            finally
+            {
+                await second.StopAsync();
+                await second.DisposeAsync();
+            }
         }
         finally
         {
-            await app.StopAsync();
-            await app.DisposeAsync();
             Directory.Delete(dir, recursive: true);
         }
     }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using System.Text;
 using Raven.Server.Tests.Infrastructure;
@@ -16,6 +17,38 @@ public sealed class PlatformTests(ServerFixture fixture) : IClassFixture<ServerF
         Assert.Equal(HttpStatusCode.OK, health.Status);
         Assert.Equal("nosniff", health.Raw.Headers.GetValues("X-Content-Type-Options").Single());
         Assert.Equal("ok", health.Body.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Live_and_ready_probes_report_their_checks()
+    {
+        using var client = Server.NewClient();
+        var live = await client.GetAsync("/healthz/live");
+        Assert.Equal(HttpStatusCode.OK, live.Status);
+        Assert.Equal("ok", live.Body.GetProperty("status").GetString());
+        Assert.Empty(live.Body.GetProperty("checks").EnumerateObject());
+
+        var ready = await client.GetAsync("/healthz/ready");
+        Assert.Equal(HttpStatusCode.OK, ready.Status);
+        Assert.Equal("ok", ready.Body.GetProperty("checks").GetProperty("chat-store").GetString());
+        Assert.Equal("ok", ready.Body.GetProperty("checks").GetProperty("not-stopping").GetString());
+    }
+
+    [Fact]
+    public async Task A_failing_ready_check_makes_ready_503_while_live_stays_200()
+    {
+        // How another dependency (e.g. Redis) joins readiness: a health check tagged "ready".
+        await using var server = await RavenTestServer.StartAsync(configure: builder => builder.Services.AddHealthChecks()
+            .AddCheck("dependency", () => Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Unhealthy("down"), tags: ["ready"]));
+        using var client = server.NewClient();
+        var ready = await client.GetAsync("/healthz/ready");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.Status);
+        Assert.Equal("unhealthy", ready.Body.GetProperty("status").GetString());
+        Assert.Equal("unhealthy", ready.Body.GetProperty("checks").GetProperty("dependency").GetString());
+        Assert.Equal("ok", ready.Body.GetProperty("checks").GetProperty("chat-store").GetString());
+        Assert.DoesNotContain("down", ready.Body.ToString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/healthz/live")).Status);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync("/healthz")).Status);
     }
 
     [Fact]

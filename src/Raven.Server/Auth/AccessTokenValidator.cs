@@ -17,13 +17,15 @@ public sealed class AccessTokenValidator
     private readonly IChatService _chat;
     private readonly RavenServerOptions _options;
     private readonly SessionRevocations _revocations;
+    private readonly Raven.Server.Internal.RavenMetrics? _metrics;
 
-    internal AccessTokenValidator(JwtKeys keys, IChatService chat, RavenServerOptions options, SessionRevocations revocations)
+    internal AccessTokenValidator(JwtKeys keys, IChatService chat, RavenServerOptions options, SessionRevocations revocations, Raven.Server.Internal.RavenMetrics? metrics = null)
     {
         _keys = keys;
         _chat = chat;
         _options = options;
         _revocations = revocations;
+        _metrics = metrics;
     }
 
     /// <summary>
@@ -33,15 +35,20 @@ public sealed class AccessTokenValidator
     public async Task<AccessTokenResult> ValidateAsync(string? token, CancellationToken cancellationToken = default)
     {
         var result = await ValidateSignatureAndLifetimeAsync(token);
-        if (!result.Success)
+        if (result.Success)
         {
-            return result;
+            var user = await _chat.FindUserAsync(result.UserId!, cancellationToken);
+            result = user is null
+                ? AccessTokenResult.Fail(AccessTokenResult.InvalidToken, "The user of this token no longer exists.")
+                : result with { UserId = user.Id, Username = user.Username, Email = user.Email };
         }
 
-        var user = await _chat.FindUserAsync(result.UserId!, cancellationToken);
-        return user is null
-            ? AccessTokenResult.Fail(AccessTokenResult.InvalidToken, "The user of this token no longer exists.")
-            : result with { UserId = user.Id, Username = user.Username, Email = user.Email };
+        if (!result.Success)
+        {
+            _metrics?.AuthFailed(result.ErrorCode ?? AccessTokenResult.InvalidToken);
+        }
+
+        return result;
     }
 
     /// <summary>

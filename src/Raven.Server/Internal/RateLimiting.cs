@@ -35,6 +35,8 @@ internal static class RateLimiting
                     : options.AuthRateLimitWindowSeconds;
                 retryAfter = Math.Max(1, retryAfter);
                 var http = rejected.HttpContext;
+                var policy = http.GetEndpoint()?.Metadata.GetMetadata<EnableRateLimitingAttribute>()?.PolicyName;
+                http.RequestServices.GetRequiredService<RavenMetrics>().RateLimitRejected(policy ?? "global");
                 ServerLog.RateLimited(
                     http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(RateLimiting).FullName!),
                     http.Connection.RemoteIpAddress?.ToString(),

@@ -32,4 +32,10 @@ internal static partial class ServerLog
 
     [LoggerMessage(10, LogLevel.Warning, "Auth rate limit hit for {RemoteIp} on {Path}")]
     public static partial void RateLimited(ILogger logger, string? remoteIp, string path);
+
+    [LoggerMessage(20, LogLevel.Information, "Shutting down: waiting for {Count} chat store operation(s) in flight")]
+    public static partial void DrainingStoreOperations(ILogger logger, long count);
+
+    [LoggerMessage(21, LogLevel.Warning, "Shutdown timeout reached with {Count} chat store operation(s) still in flight; raise SHUTDOWN_TIMEOUT_SECONDS if this repeats")]
+    public static partial void ShutdownTimedOut(ILogger logger, long count);
 }
