@@ -1,5 +1,5 @@
 // The Socket.IO contract of Raven (docs/websocket-events.md): every event in both directions, its payload,
-// its acknowledgement, and the error codes. Checked against the C# server by test/drift (see README).
+// its acknowledgement, and the error codes. Checked against the C# server by tests/js/client-kit/drift.test.mjs (see README).
 
 /** Event names, so code can say `SocketEvent.SEND_MESSAGE` instead of a string. */
 export const SocketEvent = {
@@ -183,12 +183,9 @@ export type ClientEventName = keyof ClientEventPayloads;
  * Events the client emits; each may be sent with or without an acknowledgement callback. (The callback is optional,
  * so socket.io-client's own `emitWithAck`/`timeout()` cannot infer its type: use {@link emitWithAck} for a promise.)
  */
-export interface ClientToServerEvents {
-  join_conversation: (payload: JoinConversationPayload, ack?: Ack<JoinedConversationPayload>) => void;
-  leave_conversation: (payload: LeaveConversationPayload, ack?: Ack<LeftConversationPayload>) => void;
-  send_message: (payload: SendMessagePayload, ack?: Ack<NewMessagePayload>) => void;
-  heartbeat: (payload: HeartbeatPayload, ack?: Ack<HeartbeatAckData>) => void;
-}
+export type ClientToServerEvents = {
+  [E in ClientEventName]: (payload: ClientEventPayloads[E], ack?: Ack<ClientEventAcks[E]>) => void;
+};
 
 /** What {@link emitWithAck} needs of a socket.io-client socket (structural, so this package does not import it). */
 export interface AckCapableSocket {
