@@ -45,8 +45,7 @@ internal static class UsersApi
         if (!string.IsNullOrEmpty(request.Password))
         {
             // A new password ends every other session (refresh tokens, access tokens, sockets); this browser gets a fresh one.
-            await sessions.EndAllAsync(userId, keepSessionId: principal.GetSessionId(), ct);
-            AuthCookies.Set(context, await sessions.StartAsync(user, ct), time);
+            AuthCookies.Set(context, await sessions.RestartAllAsync(user, principal.GetSessionId(), ct), time);
         }
 
         return TypedResults.Ok(new Envelope<UserDto>(true, UserDto.From(user), "Profile updated"));

@@ -12,7 +12,7 @@ namespace Raven.Server.Auth.Internal;
 internal sealed class SessionRevocations(TimeProvider time, TimeSpan tokenLifetime)
 {
     private readonly ConcurrentDictionary<string, DateTimeOffset> _endedSessions = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, DateTimeOffset> _userStamps = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Stamp> _userStamps = new(StringComparer.Ordinal);
     private long _nextPrune;
 
     /// <summary>Tokens carrying <paramref name="sessionId"/> are invalid from now on.</summary>
@@ -22,10 +22,13 @@ internal sealed class SessionRevocations(TimeProvider time, TimeSpan tokenLifeti
         Prune();
     }
 
-    /// <summary>Tokens of <paramref name="userId"/> issued before now (whole seconds, as <c>iat</c>) are invalid.</summary>
-    public void RevokeIssuedBefore(string userId)
+    /// <summary>
+    /// Tokens of <paramref name="userId"/> issued up to now are invalid, except those of <paramref name="exceptSessionId"/>
+    /// (the session that replaces them). <c>iat</c> has whole seconds, so the current second counts as "before" too.
+    /// </summary>
+    public void RevokeIssuedBefore(string userId, string? exceptSessionId = null)
     {
-        _userStamps[userId] = DateTimeOffset.FromUnixTimeSeconds(time.GetUtcNow().ToUnixTimeSeconds());
+        _userStamps[userId] = new Stamp(DateTimeOffset.FromUnixTimeSeconds(time.GetUtcNow().ToUnixTimeSeconds() + 1), exceptSessionId);
         Prune();
     }
 
@@ -37,7 +40,9 @@ internal sealed class SessionRevocations(TimeProvider time, TimeSpan tokenLifeti
         }
 
         // A token without iat cannot prove it is newer than the stamp.
-        return _userStamps.TryGetValue(userId, out var stamp) && (issuedAt is null || issuedAt < stamp);
+        return _userStamps.TryGetValue(userId, out var stamp)
+            && (sessionId is null || sessionId != stamp.ExceptSessionId)
+            && (issuedAt is null || issuedAt < stamp.NotBefore);
     }
 
     private void Prune()
@@ -59,10 +64,12 @@ internal sealed class SessionRevocations(TimeProvider time, TimeSpan tokenLifeti
 
         foreach (var (id, stamp) in _userStamps)
         {
-            if (stamp + tokenLifetime <= now)
+            if (stamp.NotBefore + tokenLifetime <= now)
             {
                 _userStamps.TryRemove(id, out _);
             }
         }
     }
+
+    private readonly record struct Stamp(DateTimeOffset NotBefore, string? ExceptSessionId);
 }

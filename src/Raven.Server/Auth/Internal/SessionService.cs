@@ -10,6 +10,7 @@ namespace Raven.Server.Auth.Internal;
 /// <summary>A signed-in session: a fresh access token and the opaque refresh token of its family.</summary>
 internal sealed record IssuedSession(
     User User,
+    string SessionId,
     string AccessToken,
     DateTimeOffset AccessExpiresAt,
     string RefreshToken,
@@ -36,7 +37,7 @@ internal sealed class SessionService(
         var session = new RefreshSession(ObjectIds.NewId(now), user.Id, ObjectIds.NewId(now), hash, now, now + options.Value.RefreshTokenLifetime, null, null);
         await store.CreateAsync(session, ct);
         var (access, accessExpires) = issuer.Issue(user, session.FamilyId);
-        return new IssuedSession(user, access, accessExpires, refresh, session.ExpiresAt);
+        return new IssuedSession(user, session.FamilyId, access, accessExpires, refresh, session.ExpiresAt);
     }
 
     /// <summary>Rotates <paramref name="refreshToken"/>; null when it is unknown, expired, revoked or reused.</summary>
@@ -73,7 +74,7 @@ internal sealed class SessionService(
         }
 
         var (access, accessExpires) = issuer.Issue(user, current.FamilyId);
-        return new IssuedSession(user, access, accessExpires, refresh, next.ExpiresAt);
+        return new IssuedSession(user, current.FamilyId, access, accessExpires, refresh, next.ExpiresAt);
     }
 
     /// <summary>
@@ -111,14 +112,16 @@ internal sealed class SessionService(
     }
 
     /// <summary>
-    /// Password change (or account deletion): revokes every refresh family and access token of the user and disconnects
-    /// their sockets, except those of <paramref name="keepSessionId"/> (the caller's, which gets a new session).
+    /// Password change: revokes every refresh family and access token of the user and disconnects their other sockets,
+    /// then starts a fresh session for the caller (whose sockets, of <paramref name="callerSessionId"/>, stay connected).
     /// </summary>
-    public async Task EndAllAsync(string userId, string? keepSessionId, CancellationToken ct)
+    public async Task<IssuedSession> RestartAllAsync(User user, string? callerSessionId, CancellationToken ct)
     {
-        await store.RevokeAllForUserAsync(userId, ct);
-        revocations.RevokeIssuedBefore(userId);
-        await notifier.UserSessionsEnded(userId, keepSessionId);
+        await store.RevokeAllForUserAsync(user.Id, ct);
+        var fresh = await StartAsync(user, ct);
+        revocations.RevokeIssuedBefore(user.Id, exceptSessionId: fresh.SessionId);
+        await notifier.UserSessionsEnded(user.Id, callerSessionId);
+        return fresh;
     }
 
     private async Task RevokeReusedFamilyAsync(RefreshSession session, CancellationToken ct)
