@@ -53,41 +53,4 @@ public class BroadcastBenchmarks
 
     [Benchmark]
     public void BroadcastToRoomOfThousand() => _io.To("tenth").Emit("new_message", "Hello, room!");
-
-    private sealed class CountingConnection(string id) : IEngineConnection
-    {
-        private static readonly EngineHandshake EmptyHandshake = new()
-        {
-            Headers = new Dictionary<string, string>(),
-            Query = new Dictionary<string, string>(),
-            RemoteAddress = "127.0.0.1",
-            Url = "/socket.io/",
-            Secure = false,
-            Issued = DateTimeOffset.UnixEpoch,
-        };
-
-        public long Messages;
-
-        public string Id => id;
-
-        public EngineHandshake Handshake => EmptyHandshake;
-
-        public string Transport => "websocket";
-
-        public bool IsConnected => true;
-
-        public CancellationToken Closed => CancellationToken.None;
-
-        public IDictionary<object, object?> Items { get; } = new Dictionary<object, object?>();
-
-        public bool TrySend(ReadOnlySpan<EngineMessage> messages, bool isVolatile = false)
-        {
-            Messages += messages.Length;
-            return true;
-        }
-
-        public void Close()
-        {
-        }
-    }
 }

@@ -7,6 +7,7 @@ namespace Raven.EngineIO;
 /// </summary>
 public sealed class EngineMessage
 {
+    private readonly ReadOnlyMemory<byte> _prefixedByEncoder;
     private byte[]? _prefixedText;
     private byte[]? _base64Polling;
 
@@ -14,6 +15,12 @@ public sealed class EngineMessage
     {
         Data = data;
         IsBinary = isBinary;
+    }
+
+    private EngineMessage(ReadOnlyMemory<byte> prefixed)
+    {
+        Data = prefixed[1..];
+        _prefixedByEncoder = prefixed;
     }
 
     /// <summary>The UTF-8 text (without the <c>4</c> type byte) or the binary payload.</summary>
@@ -26,12 +33,32 @@ public sealed class EngineMessage
 
     public static EngineMessage Text(string text) => new(System.Text.Encoding.UTF8.GetBytes(text), isBinary: false);
 
+    /// <summary>
+    /// A text message whose buffer already starts with the Engine.IO message type byte <c>4</c>: encoders that
+    /// reserve that byte up front spare the transports a copy of every message. The memory must not change afterwards.
+    /// </summary>
+    /// <exception cref="ArgumentException">The buffer does not start with <c>4</c>.</exception>
+    public static EngineMessage PrefixedText(ReadOnlyMemory<byte> prefixed)
+    {
+        if (prefixed.IsEmpty || prefixed.Span[0] != (byte)'4')
+        {
+            throw new ArgumentException("The message must start with the Engine.IO type byte '4'.", nameof(prefixed));
+        }
+
+        return new EngineMessage(prefixed);
+    }
+
     /// <summary>A binary message. The memory must not change afterwards.</summary>
     public static EngineMessage Binary(ReadOnlyMemory<byte> data) => new(data, isBinary: true);
 
     /// <summary>Text messages: <c>4</c> followed by the text, as one WebSocket text frame or polling packet carries it.</summary>
     internal ReadOnlyMemory<byte> GetPrefixedText()
     {
+        if (!_prefixedByEncoder.IsEmpty)
+        {
+            return _prefixedByEncoder;
+        }
+
         return _prefixedText ??= Build(Data.Span);
 
         static byte[] Build(ReadOnlySpan<byte> text)

@@ -49,6 +49,32 @@ public class SocketIOArguments
         }
     }
 
+    /// <summary>
+    /// Binds argument <paramref name="index"/> without throwing (socketioxide's <c>TryData</c>): false when it is
+    /// missing or does not fit <typeparamref name="T"/>, with the reason in <paramref name="error"/>.
+    /// </summary>
+    public bool TryGet<T>(int index, out T? value, out string? error)
+    {
+        value = default;
+        if ((uint)index >= (uint)Count)
+        {
+            error = $"Argument {index + 1} is missing.";
+            return false;
+        }
+
+        try
+        {
+            value = Get<T>(index);
+            error = null;
+            return true;
+        }
+        catch (JsonException ex)
+        {
+            error = ex.Message;
+            return false;
+        }
+    }
+
     /// <summary>Argument <paramref name="index"/> as a <see cref="JsonElement"/> (a copy; placeholders stay objects).</summary>
     public JsonElement GetElement(int index)
     {

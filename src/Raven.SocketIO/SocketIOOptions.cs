@@ -36,4 +36,30 @@ public sealed class SocketIOOptions
     /// <c>MaxHttpBufferSize</c>, and no binary packet is accepted before the session connected to a namespace.
     /// </summary>
     public int MaxAttachments { get; set; } = 10;
+
+    /// <summary>
+    /// Per-connection bound on client packets (CONNECT, EVENT, DISCONNECT) waiting while a handler of that connection
+    /// still runs. When it is full the server stops reading from the connection until a handler finishes (TCP
+    /// backpressure to the client; pings wait too, so a client whose handlers never finish is dropped at the ping
+    /// timeout). Worst case held per connection: this many packets of up to <c>MaxHttpBufferSize</c>. Default 32.
+    /// </summary>
+    public int MaxQueuedInboundPackets { get; set; } = 32;
+
+    /// <summary>
+    /// Most rooms one socket may be in, its own id room included; <see cref="SocketIOSocket.Join(string)"/> beyond it
+    /// joins nothing and returns false. Server-side joins (<c>SocketsJoinAsync</c>) are not limited. 0: no limit.
+    /// Default 1,000.
+    /// </summary>
+    public int MaxRoomsPerSocket { get; set; } = 1000;
+
+    /// <summary>
+    /// The acknowledgement argument sent when a typed handler's argument (<c>On&lt;T&gt;</c>) does not bind; the
+    /// handler is then not called. Receives the event, the index of the argument and the binding error. Default:
+    /// <c>{"ok":false,"error":{"code":"INVALID_PAYLOAD","message":"Argument 1 does not have the expected shape."}}</c>.
+    /// </summary>
+    public Func<SocketIOEvent, int, JsonException, object?> InvalidPayloadAck { get; set; } = static (_, index, _) => new
+    {
+        ok = false,
+        error = new { code = "INVALID_PAYLOAD", message = $"Argument {index + 1} does not have the expected shape." },
+    };
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
+using System.Diagnostics.Metrics;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
@@ -20,9 +21,16 @@ public sealed class SocketIOServer
     private readonly object _gate = new();
     private SocketNamespace[] _parents = [];
 
-    public SocketIOServer(IOptions<SocketIOOptions> options, ILoggerFactory? loggerFactory = null)
+    /// <summary>
+    /// The name of the library's <see cref="System.Diagnostics.Metrics.Meter"/>: sockets per namespace, packets
+    /// received/sent by type, broadcasts and their recipients, ack timeouts (see docs/socketio.md, "Metrics").
+    /// </summary>
+    public const string MeterName = SocketIOMetrics.MeterName;
+
+    public SocketIOServer(IOptions<SocketIOOptions> options, ILoggerFactory? loggerFactory = null, IMeterFactory? meterFactory = null)
     {
         Options = options.Value;
+        Metrics = new SocketIOMetrics(meterFactory);
         Logger = (ILogger?)loggerFactory?.CreateLogger("Raven.SocketIO") ?? NullLogger.Instance;
         JsonOptions = new JsonSerializerOptions(Options.JsonSerializerOptions);
         JsonOptions.Converters.Add(new ByteArrayAttachmentConverter());
@@ -43,6 +51,8 @@ public sealed class SocketIOServer
     internal SocketIOOptions Options { get; }
 
     internal ILogger Logger { get; }
+
+    internal SocketIOMetrics Metrics { get; }
 
     internal JsonSerializerOptions JsonOptions { get; }
 

@@ -13,9 +13,8 @@ namespace Raven.SocketIO;
 public sealed class SocketIOSocket
 {
     private readonly object _gate = new();
-    private readonly ConcurrentDictionary<long, Action<SocketIOArguments?>> _acks = new();
-    private Dictionary<string, Func<SocketIOEvent, Task>[]> _handlers = new(StringComparer.Ordinal);
-    private Func<SocketIOEvent, Task>[] _anyHandlers = [];
+    private readonly SocketEventHandlers _events = new();
+    private ConcurrentDictionary<long, Action<SocketIOArguments?>>? _acks;
     private Func<SocketIOSocket, string, Task>[] _disconnecting = [];
     private Func<SocketIOSocket, string, Task>[] _disconnected = [];
     private ConcurrentDictionary<object, object?>? _items;
@@ -58,11 +57,60 @@ public sealed class SocketIOSocket
 
     internal SocketClient Client { get; }
 
-    /// <summary>Joins <paramref name="room"/>.</summary>
-    public void Join(string room) => Namespace.Adapter.AddAll(Id, [room]);
+    /// <summary>Broadcast bookkeeping of <see cref="LocalAdapter"/>, touched only under its lock.</summary>
+    internal long ExcludedMark;
 
-    /// <summary>Joins several rooms.</summary>
-    public void Join(IEnumerable<string> rooms) => Namespace.Adapter.AddAll(Id, rooms.ToArray());
+    /// <inheritdoc cref="ExcludedMark"/>
+    internal long SelectedMark;
+
+    /// <summary>
+    /// Joins <paramref name="room"/>. Returns false, joining nothing, when that would put the socket in more than
+    /// <see cref="SocketIOOptions.MaxRoomsPerSocket"/> rooms.
+    /// </summary>
+    public bool Join(string room)
+    {
+        ArgumentNullException.ThrowIfNull(room);
+        var adapter = Namespace.Adapter;
+        if (!HasRoomFor(adapter, 1) && !adapter.IsInRoom(Id, room))
+        {
+            return false;
+        }
+
+        adapter.AddAll(Id, [room]);
+        return true;
+    }
+
+    /// <summary>Joins several rooms: all of them, or (when they would exceed <see cref="SocketIOOptions.MaxRoomsPerSocket"/>) none.</summary>
+    public bool Join(IEnumerable<string> rooms)
+    {
+        var list = rooms.ToArray();
+        var adapter = Namespace.Adapter;
+        if (!HasRoomFor(adapter, list.Length))
+        {
+            var missing = 0;
+            foreach (var room in list.Distinct(StringComparer.Ordinal))
+            {
+                missing += adapter.IsInRoom(Id, room) ? 0 : 1;
+            }
+
+            if (!HasRoomFor(adapter, missing))
+            {
+                return false;
+            }
+        }
+
+        adapter.AddAll(Id, list);
+        return true;
+    }
+
+    private bool HasRoomFor(Adapter.SocketIOAdapter adapter, int rooms)
+    {
+        var max = Namespace.Server.Options.MaxRoomsPerSocket;
+        return max <= 0 || adapter.GetSocketRoomCount(Id) + rooms <= max;
+    }
+
+    /// <summary>Whether the socket is in <paramref name="room"/> (without copying <see cref="Rooms"/>).</summary>
+    public bool IsIn(string room) => Namespace.Adapter.IsInRoom(Id, room);
 
     /// <summary>Leaves <paramref name="room"/>.</summary>
     public void Leave(string room) => Namespace.Adapter.Del(Id, room);
@@ -79,7 +127,9 @@ public sealed class SocketIOSocket
         }
 
         var packet = SocketPacketWriter.EncodeEvent(Namespace.Name, eventName, args, -1, Namespace.Server.JsonOptions);
-        return Client.Connection.TrySend(packet.Messages);
+        var sent = Client.Connection.TrySend(packet.Messages);
+        CountSent(packet, sent);
+        return sent;
     }
 
     /// <summary>Sends an event that the client acknowledges; completes with the acknowledgement's arguments.</summary>
@@ -110,16 +160,28 @@ public sealed class SocketIOSocket
     /// <summary>Operators for this socket alone with an ack timeout (see <see cref="BroadcastOperator.EmitWithAckAsync"/>).</summary>
     public BroadcastOperator Timeout(TimeSpan timeout) => new(Namespace, [Id], [], new BroadcastFlags { Local = true, Timeout = timeout });
 
-    /// <summary>Registers a handler for <paramref name="eventName"/> (raw form: all arguments, attachments and the ack).</summary>
+    /// <summary>
+    /// Registers a handler for <paramref name="eventName"/> (raw form: all arguments, attachments and the ack).
+    /// Registration copies nothing: pass a delegate built once (e.g. a static lambda) and it allocates nothing either.
+    /// </summary>
     public void On(string eventName, Func<SocketIOEvent, Task> handler)
     {
+        ArgumentNullException.ThrowIfNull(eventName);
         ArgumentNullException.ThrowIfNull(handler);
-        lock (_gate)
-        {
-            var copy = new Dictionary<string, Func<SocketIOEvent, Task>[]>(_handlers, StringComparer.Ordinal);
-            copy[eventName] = copy.TryGetValue(eventName, out var existing) ? [.. existing, handler] : [handler];
-            _handlers = copy;
-        }
+        _events.Add(eventName, handler);
+    }
+
+    /// <summary>
+    /// Adds event middleware (Node's <c>socket.use</c>): it runs, in registration order, before the handlers of every
+    /// event of this socket and calls <c>next</c> to let the event through. Returning without calling <c>next</c>
+    /// drops the event (answer its ack first if you want the client to know, e.g. a rate limit); an exception is
+    /// logged and drops it too. The handlers run after the whole chain has passed.
+    /// </summary>
+    public SocketIOSocket Use(Func<SocketIOEvent, Func<Task>, Task> middleware)
+    {
+        ArgumentNullException.ThrowIfNull(middleware);
+        _events.AddMiddleware(middleware);
+        return this;
     }
 
     /// <summary>Registers a synchronous raw-form handler.</summary>
@@ -135,33 +197,44 @@ public sealed class SocketIOSocket
 
     /// <summary>
     /// Registers a handler whose first argument is bound to <typeparamref name="T"/> (default when absent).
-    /// The ack is null unless the client asked for one. A payload that does not bind is logged and the handler not called.
+    /// The ack is null unless the client asked for one. When the argument does not bind, the handler is not called
+    /// and the ack (if requested) is answered with <see cref="SocketIOOptions.InvalidPayloadAck"/>'s reply,
+    /// by default <c>{"ok":false,"error":{"code":"INVALID_PAYLOAD","message":…}}</c>.
     /// </summary>
     public void On<T>(string eventName, Func<SocketIOSocket, T, SocketAck?, Task> handler)
     {
         ArgumentNullException.ThrowIfNull(handler);
-        On(eventName, e => handler(e.Socket, e.Count > 0 ? e.Get<T>(0)! : default!, e.AckCallback));
+        On(eventName, e => TypedHandlers.TryBind(e, 0, out T value) ? handler(e.Socket, value, e.AckCallback) : Task.CompletedTask);
     }
 
     /// <summary>Synchronous form of <see cref="On{T}(string, Func{SocketIOSocket, T, SocketAck?, Task})"/>.</summary>
     public void On<T>(string eventName, Action<SocketIOSocket, T, SocketAck?> handler)
     {
         ArgumentNullException.ThrowIfNull(handler);
-        On(eventName, e =>
+        On<T>(eventName, (socket, value, ack) =>
         {
-            handler(e.Socket, e.Count > 0 ? e.Get<T>(0)! : default!, e.AckCallback);
+            handler(socket, value, ack);
             return Task.CompletedTask;
         });
+    }
+
+    /// <summary>
+    /// Like <see cref="On{T}(string, Func{SocketIOSocket, T, SocketAck?, Task})"/> for the first two arguments
+    /// (<c>socket.emit("move", from, to, ack)</c>); either failing to bind answers the ack with the error.
+    /// </summary>
+    public void On<T1, T2>(string eventName, Func<SocketIOSocket, T1, T2, SocketAck?, Task> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        On(eventName, e => TypedHandlers.TryBind(e, 0, out T1 first) && TypedHandlers.TryBind(e, 1, out T2 second)
+            ? handler(e.Socket, first, second, e.AckCallback)
+            : Task.CompletedTask);
     }
 
     /// <summary>Registers a handler that sees every event, before the event's own handlers.</summary>
     public void OnAny(Func<SocketIOEvent, Task> handler)
     {
         ArgumentNullException.ThrowIfNull(handler);
-        lock (_gate)
-        {
-            _anyHandlers = [.. _anyHandlers, handler];
-        }
+        _events.AddAny(handler);
     }
 
     /// <summary>Runs when the socket is about to disconnect, while it is still in its rooms. Receives the reason.</summary>
@@ -212,57 +285,40 @@ public sealed class SocketIOSocket
         }
 
         var packet = SocketPacketWriter.EncodeAck(Namespace.Name, id, args, Namespace.Server.JsonOptions);
-        return Client.Connection.TrySend(packet.Messages);
+        var sent = Client.Connection.TrySend(packet.Messages);
+        CountSent(packet, sent);
+        return sent;
+    }
+
+    private void CountSent(EncodedPacket packet, bool sent)
+    {
+        if (sent)
+        {
+            Namespace.Server.Metrics.PacketOut(packet.Type);
+        }
     }
 
     internal bool TrySendPacket(EncodedPacket packet, bool isVolatile)
         => System.Threading.Volatile.Read(ref _closed) == 0 && Client.Connection.TrySend(packet.Messages, isVolatile);
 
-    internal void RegisterAck(long id, Action<SocketIOArguments?> callback) => _acks[id] = callback;
+    /// <summary>Pending server-to-client acks, created on the first one: most sockets never have any.</summary>
+    private ConcurrentDictionary<long, Action<SocketIOArguments?>> Acks
+        => _acks ?? Interlocked.CompareExchange(ref _acks, new(), null) ?? _acks;
 
-    internal void RemoveAck(long id) => _acks.TryRemove(id, out _);
+    internal void RegisterAck(long id, Action<SocketIOArguments?> callback) => Acks[id] = callback;
+
+    internal void RemoveAck(long id) => _acks?.TryRemove(id, out _);
 
     internal void OnAckPacket(SocketPacket packet)
     {
-        if (_acks.TryRemove(packet.AckId, out var callback))
+        if (_acks is { } acks && acks.TryRemove(packet.AckId, out var callback))
         {
             callback(new SocketIOArguments(packet, Namespace.Server.JsonOptions));
         }
     }
 
-    internal async Task DispatchAsync(SocketPacket packet)
-    {
-        if (!Connected)
-        {
-            return;
-        }
-
-        var e = new SocketIOEvent(this, packet, Namespace.Server.JsonOptions);
-        foreach (var any in _anyHandlers)
-        {
-            await InvokeAsync(any, e);
-        }
-
-        if (_handlers.TryGetValue(e.Name, out var handlers))
-        {
-            foreach (var handler in handlers)
-            {
-                await InvokeAsync(handler, e);
-            }
-        }
-    }
-
-    private async Task InvokeAsync(Func<SocketIOEvent, Task> handler, SocketIOEvent e)
-    {
-        try
-        {
-            await handler(e);
-        }
-        catch (Exception ex)
-        {
-            SocketIOLog.HandlerFailed(Namespace.Server.Logger, e.Name, Namespace.Name, Id, ex);
-        }
-    }
+    internal Task DispatchAsync(SocketPacket packet)
+        => Connected ? _events.DispatchAsync(new SocketIOEvent(this, packet, Namespace.Server.JsonOptions)) : Task.CompletedTask;
 
     /// <summary>Marks the socket closed at once; returns false if it already was.</summary>
     internal bool MarkClosed()
@@ -272,11 +328,14 @@ public sealed class SocketIOSocket
             return false;
         }
 
-        foreach (var id in _acks.Keys)
+        if (_acks is { } acks)
         {
-            if (_acks.TryRemove(id, out var callback))
+            foreach (var id in acks.Keys)
             {
-                callback(null);
+                if (acks.TryRemove(id, out var callback))
+                {
+                    callback(null);
+                }
             }
         }
 
@@ -329,6 +388,7 @@ public sealed class SocketIOSocket
             throw new OperationCanceledException("The event could not be queued.");
         }
 
+        CountSent(packet, sent: true);
         try
         {
             var response = await tcs.Task.WaitAsync(timeout, cancellationToken);
@@ -337,6 +397,7 @@ public sealed class SocketIOSocket
         catch (TimeoutException)
         {
             RemoveAck(id);
+            Namespace.Server.Metrics.AckTimeout();
             throw new AckTimeoutException([]);
         }
         catch (OperationCanceledException)
@@ -345,23 +406,4 @@ public sealed class SocketIOSocket
             throw;
         }
     }
-}
-
-/// <summary>Disconnect reasons, spelled as Node.js Socket.IO spells them.</summary>
-public static class DisconnectReasons
-{
-    /// <summary>The client sent DISCONNECT for the namespace (<c>socket.disconnect()</c> in the client).</summary>
-    public const string ClientNamespaceDisconnect = "client namespace disconnect";
-
-    /// <summary>The server called <see cref="SocketIOSocket.Disconnect"/>.</summary>
-    public const string ServerNamespaceDisconnect = "server namespace disconnect";
-
-    public const string TransportClose = "transport close";
-    public const string TransportError = "transport error";
-    public const string PingTimeout = "ping timeout";
-    public const string ServerShuttingDown = "server shutting down";
-    public const string ForcedClose = "forced close";
-
-    /// <summary>The client sent a malformed packet; the connection was closed.</summary>
-    public const string ParseError = "parse error";
 }

@@ -189,31 +189,23 @@ public sealed class SocketNamespace
             chain = [.. chain, .. _middleware];
         }
 
-        return await RunAsync(chain, 0, socket);
-
-        static async Task<bool> RunAsync(Func<SocketIOSocket, Func<Task>, Task>[] chain, int index, SocketIOSocket socket)
-        {
-            if (index == chain.Length)
-            {
-                return true;
-            }
-
-            var passed = false;
-            await chain[index](socket, async () => passed = await RunAsync(chain, index + 1, socket));
-            return passed;
-        }
+        return await Internal.MiddlewareChain.RunAsync(chain, socket);
     }
 
     internal void Add(SocketIOSocket socket)
     {
         _sockets[socket.Id] = socket;
         Adapter.AddAll(socket.Id, [socket.Id]);
+        Server.Metrics.SocketConnected(Name);
     }
 
     internal void Remove(SocketIOSocket socket)
     {
         Adapter.DelAll(socket.Id);
-        _sockets.TryRemove(new KeyValuePair<string, SocketIOSocket>(socket.Id, socket));
+        if (_sockets.TryRemove(new KeyValuePair<string, SocketIOSocket>(socket.Id, socket)))
+        {
+            Server.Metrics.SocketDisconnected(Name);
+        }
     }
 
     internal async Task RunConnectionHandlersAsync(SocketIOSocket socket)

@@ -199,10 +199,17 @@ public class NamespaceTests
     public async Task EventsForANamespaceNotJoinedAreIgnored()
     {
         var io = new TestIO();
-        io.Server.Of("/custom").OnConnection(s => s.On("x", _ => Assert.Fail("not connected")));
+        var handled = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        io.Server.Of("/custom").OnConnection(s => s.On("x", e => handled.Enqueue(e.Get<string>(0)!)));
+
+        // A session that did join /custom makes the handler exist, so the one that did not could reach it.
+        var (joined, _) = await io.ConnectAsync("/custom");
         var (connection, _) = await io.ConnectAsync();
-        await connection.SendAsync("2/custom,[\"x\"]");
+        await connection.SendAsync("2/custom,[\"x\",\"from the session that did not join\"]");
+        await joined.SendAsync("2/custom,[\"x\",\"from the joined session\"]");
+        await TestIO.WaitUntilAsync(() => !handled.IsEmpty);
         Assert.True(await connection.NothingWithinAsync(50));
         Assert.True(connection.IsConnected);
+        Assert.Equal(["from the joined session"], handled);
     }
 }

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Text;
 using Raven.SocketIO.Tests.Infrastructure;
 
 namespace Raven.SocketIO.Tests;
@@ -64,21 +63,79 @@ public class SocketTests
     {
         var io = new TestIO();
         var seen = new List<string?>();
+        var sends = new List<bool>();
         io.Server.Of("/chat").OnConnection(s => s.On<JoinConversation>("join_conversation", (socket, payload, ack) =>
         {
+            // Recorded, not asserted here: handler exceptions are caught and logged, so an assert would never fail the test.
             seen.Add(payload?.ConversationId);
             socket.Join("conversation:" + payload!.ConversationId);
-            Assert.True(ack?.Send(new { ok = true }) ?? true);
-            Assert.False(ack?.Send("twice") ?? false);
+            if (ack is not null)
+            {
+                sends.Add(ack.Send(new { ok = true }));
+                sends.Add(ack.Send("twice"));
+            }
         }));
         var (c, _) = await io.ConnectAsync("/chat");
         await c.SendAsync("2/chat,[\"join_conversation\",{\"conversationId\":\"c1\"}]");
         await c.SendAsync("2/chat,7[\"join_conversation\",{\"conversation_id\":\"x\",\"conversationId\":\"c2\"}]");
         Assert.Equal("3/chat,7[{\"ok\":true}]", await c.ReceiveAsync());
+        Assert.True(await c.NothingWithinAsync(50), "the second Send must not queue a second ack");
         Assert.Equal(["c1", "c2"], seen);
+        Assert.Equal([true, false], sends);
         var socket = io.Server.Of("/chat").Sockets.Values.Single();
         Assert.Contains("conversation:c2", socket.Rooms);
         Assert.Contains(socket.Id, socket.Rooms);
+    }
+
+    [Fact]
+    public async Task TypedHandlerThatCannotBindAcksWithAnErrorAndSkipsTheHandler()
+    {
+        var io = new TestIO();
+        var calls = 0;
+        io.Server.OnConnection(s => s.On<int>("n", (_, _, _) => { calls++; }));
+        var (c, _) = await io.ConnectAsync();
+        await c.SendAsync("23[\"n\",\"not a number\"]");
+        Assert.Equal("33[{\"ok\":false,\"error\":{\"code\":\"INVALID_PAYLOAD\",\"message\":\"Argument 1 does not have the expected shape.\"}}]", await c.ReceiveAsync());
+        await c.SendAsync("2[\"n\",\"no ack asked\"]");
+        await c.SendAsync("2[\"n\",5]");
+        Assert.True(await c.NothingWithinAsync(50));
+        Assert.Equal(1, calls);
+    }
+
+    [Fact]
+    public async Task TryGetReportsMissingAndMismatchedArgumentsWithoutThrowing()
+    {
+        var io = new TestIO();
+        var results = new List<string>();
+        io.Server.OnConnection(s => s.On("t", e =>
+        {
+            results.Add(e.TryGet<int>(0, out var n, out var error0) ? "n=" + n : "0:" + (error0 is null ? "null" : "error"));
+            results.Add(e.TryGet<int>(1, out _, out var error1) ? "bound" : "1:" + (error1 is null ? "null" : "error"));
+            results.Add(e.TryGet<int>(2, out _, out var error2) ? "bound" : error2!);
+        }));
+        var (c, _) = await io.ConnectAsync();
+        await c.SendAsync("2[\"t\",4,\"x\"]");
+        Assert.Equal(["n=4", "1:error", "Argument 3 is missing."], results);
+    }
+
+    [Fact]
+    public async Task JoinStopsAtMaxRoomsPerSocketAndJoinsNothingOfATooLargeList()
+    {
+        var io = new TestIO(o => o.MaxRoomsPerSocket = 3);
+        var (_, sid) = await io.ConnectAsync();
+        var socket = io.Server.Sockets.Sockets[sid];
+        Assert.True(socket.Join("a"));
+        Assert.True(socket.Join("b"));
+        Assert.False(socket.Join("c"));
+        Assert.True(socket.Join("a"), "re-joining a room it is in takes no new slot");
+        Assert.False(socket.Join(["a", "d"]));
+        Assert.Equal(new HashSet<string> { sid, "a", "b" }, socket.Rooms.ToHashSet());
+        Assert.False(socket.IsIn("c"));
+        Assert.True(socket.IsIn("b"));
+
+        socket.Leave("b");
+        Assert.True(socket.Join(["a", "d"]));
+        Assert.True(socket.IsIn("d"));
     }
 
     [Fact]
@@ -349,15 +406,18 @@ public class SocketTests
     public async Task ItemsAndDataArePerSocket()
     {
         var io = new TestIO();
-        var (_, sid) = await io.ConnectAsync();
-        var socket = io.Server.Sockets.Sockets[sid];
-        socket.Items["k"] = 1;
-        socket.Data = new { userId = "u1" };
-        Assert.Equal(1, socket.Items["k"]);
-        var fetched = Assert.Single(await io.Server.FetchSocketsAsync());
-        Assert.Equal(sid, fetched.Id);
-        Assert.Same(socket.Data, fetched.Data);
-        Assert.Equal("websocket", socket.Transport);
-        Assert.Equal(Encoding.UTF8.GetBytes("x"), Encoding.UTF8.GetBytes("x"));
+        var (_, sid1) = await io.ConnectAsync();
+        var (_, sid2) = await io.ConnectAsync();
+        var first = io.Server.Sockets.Sockets[sid1];
+        var second = io.Server.Sockets.Sockets[sid2];
+        first.Items["k"] = 1;
+        first.Data = new { userId = "u1" };
+        Assert.False(second.Items.ContainsKey("k"));
+        Assert.Null(second.Data);
+
+        var fetched = (await io.Server.FetchSocketsAsync()).ToDictionary(s => s.Id);
+        Assert.Same(first.Data, fetched[sid1].Data);
+        Assert.Null(fetched[sid2].Data);
+        Assert.Equal("websocket", first.Transport);
     }
 }

@@ -8,6 +8,7 @@ public class LocalAdapter : SocketIOAdapter
     private readonly object _gate = new();
     private readonly Dictionary<string, HashSet<string>> _rooms = new(StringComparer.Ordinal);
     private readonly Dictionary<string, HashSet<string>> _sids = new(StringComparer.Ordinal);
+    private long _stamp;
 
     public LocalAdapter(SocketNamespace nsp)
         : base(nsp)
@@ -78,6 +79,24 @@ public class LocalAdapter : SocketIOAdapter
     }
 
     /// <inheritdoc/>
+    public override int GetSocketRoomCount(string socketId)
+    {
+        lock (_gate)
+        {
+            return _sids.TryGetValue(socketId, out var rooms) ? rooms.Count : 0;
+        }
+    }
+
+    /// <inheritdoc/>
+    public override bool IsInRoom(string socketId, string room)
+    {
+        lock (_gate)
+        {
+            return _sids.TryGetValue(socketId, out var rooms) && rooms.Contains(room);
+        }
+    }
+
+    /// <inheritdoc/>
     public override IReadOnlySet<string> GetRoomMembers(string room)
     {
         lock (_gate)
@@ -111,6 +130,8 @@ public class LocalAdapter : SocketIOAdapter
         {
             ReturnTargets(targets, count);
         }
+
+        Namespace.Server.Metrics.Broadcast(packet.Type, count);
     }
 
     /// <inheritdoc/>
@@ -214,31 +235,41 @@ public class LocalAdapter : SocketIOAdapter
 
     /// <summary>
     /// Snapshots the targets into a pooled array under the lock, so sending (which may close a session and
-    /// re-enter the adapter) happens outside it without copying per recipient.
+    /// re-enter the adapter) happens outside it without copying per recipient. Exclusion and de-duplication across
+    /// several rooms mark the sockets themselves with this call's stamp instead of building sets: nothing is
+    /// allocated per broadcast or per recipient (the marks are only read and written under this lock, and a socket
+    /// belongs to exactly one adapter).
     /// </summary>
     private (SocketIOSocket[] Targets, int Count) CollectTargets(BroadcastOptions options)
     {
         var sockets = Namespace.LocalSockets;
+        var rooms = AsArray(options.Rooms);
+        var except = AsArray(options.Except);
         lock (_gate)
         {
-            HashSet<string>? excluded = null;
-            foreach (var room in options.Except)
+            var stamp = ++_stamp;
+            foreach (var room in except)
             {
                 if (_rooms.TryGetValue(room, out var members))
                 {
-                    excluded ??= new HashSet<string>(StringComparer.Ordinal);
-                    excluded.UnionWith(members);
+                    foreach (var id in members)
+                    {
+                        if (sockets.TryGetValue(id, out var socket))
+                        {
+                            socket.ExcludedMark = stamp;
+                        }
+                    }
                 }
             }
 
             var count = 0;
             SocketIOSocket[] targets;
-            if (options.Rooms.Count == 0)
+            if (rooms.Length == 0)
             {
                 targets = ArrayPool<SocketIOSocket>.Shared.Rent(Math.Max(1, _sids.Count));
                 foreach (var id in _sids.Keys)
                 {
-                    if ((excluded is null || !excluded.Contains(id)) && sockets.TryGetValue(id, out var socket) && socket.Connected)
+                    if (sockets.TryGetValue(id, out var socket) && socket.ExcludedMark != stamp && socket.Connected)
                     {
                         targets[count++] = socket;
                     }
@@ -248,7 +279,7 @@ public class LocalAdapter : SocketIOAdapter
             }
 
             var capacity = 0;
-            foreach (var room in options.Rooms)
+            foreach (var room in rooms)
             {
                 if (_rooms.TryGetValue(room, out var members))
                 {
@@ -257,8 +288,8 @@ public class LocalAdapter : SocketIOAdapter
             }
 
             targets = ArrayPool<SocketIOSocket>.Shared.Rent(Math.Max(1, capacity));
-            HashSet<string>? seen = options.Rooms.Count > 1 ? new HashSet<string>(StringComparer.Ordinal) : null;
-            foreach (var room in options.Rooms)
+            var dedupe = rooms.Length > 1;
+            foreach (var room in rooms)
             {
                 if (!_rooms.TryGetValue(room, out var members))
                 {
@@ -267,11 +298,12 @@ public class LocalAdapter : SocketIOAdapter
 
                 foreach (var id in members)
                 {
-                    if ((seen is null || seen.Add(id))
-                        && (excluded is null || !excluded.Contains(id))
-                        && sockets.TryGetValue(id, out var socket)
+                    if (sockets.TryGetValue(id, out var socket)
+                        && socket.ExcludedMark != stamp
+                        && (!dedupe || socket.SelectedMark != stamp)
                         && socket.Connected)
                     {
+                        socket.SelectedMark = stamp;
                         targets[count++] = socket;
                     }
                 }
@@ -280,6 +312,9 @@ public class LocalAdapter : SocketIOAdapter
             return (targets, count);
         }
     }
+
+    /// <summary>Operators hand over arrays; iterating those directly avoids a boxed enumerator per broadcast.</summary>
+    private static string[] AsArray(IReadOnlyCollection<string> rooms) => rooms as string[] ?? [.. rooms];
 
     private static void ReturnTargets(SocketIOSocket[] targets, int count)
     {

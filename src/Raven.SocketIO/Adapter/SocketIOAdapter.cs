@@ -36,6 +36,12 @@ public abstract class SocketIOAdapter
     /// <summary>The rooms of a local socket (a snapshot), or null if unknown.</summary>
     public abstract IReadOnlySet<string>? GetSocketRooms(string socketId);
 
+    /// <summary>How many rooms a local socket is in (0 if unknown). Override when it can be had without a snapshot.</summary>
+    public virtual int GetSocketRoomCount(string socketId) => GetSocketRooms(socketId)?.Count ?? 0;
+
+    /// <summary>Whether a local socket is in a room. Override when it can be answered without a snapshot.</summary>
+    public virtual bool IsInRoom(string socketId, string room) => GetSocketRooms(socketId)?.Contains(room) ?? false;
+
     /// <summary>The local socket ids in a room (a snapshot).</summary>
     public abstract IReadOnlySet<string> GetRoomMembers(string room);
 

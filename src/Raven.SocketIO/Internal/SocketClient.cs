@@ -8,9 +8,10 @@ namespace Raven.SocketIO.Internal;
 
 /// <summary>
 /// The Socket.IO side of one Engine.IO session: decodes its packets, joins binary attachments to them, and
-/// multiplexes namespaces. CONNECT, EVENT and DISCONNECT work runs through one ordered queue per session, so a
-/// client's packets are handled in arrival order; acknowledgements skip the queue so a handler awaiting one
-/// cannot deadlock.
+/// multiplexes namespaces. CONNECT, EVENT and DISCONNECT packets are handled in arrival order, one at a time: each
+/// runs directly on the Engine.IO read loop's call, and only when a handler is still running does the next one wait
+/// in a bounded queue (<see cref="SocketIOOptions.MaxQueuedInboundPackets"/>); when that is full the read loop stops
+/// reading from this client. Acknowledgements skip the queue so a handler awaiting one cannot deadlock.
 /// </summary>
 internal sealed class SocketClient
 {
@@ -19,13 +20,15 @@ internal sealed class SocketClient
     private readonly SocketIOServer _server;
     private readonly object _gate = new();
     private readonly Dictionary<string, SocketIOSocket> _sockets = new(StringComparer.Ordinal);
-    private readonly Queue<Func<Task>> _queue = new();
+    private readonly Queue<InboundWork> _queue = new();
     private bool _draining;
+    private TaskCompletionSource? _roomWaiter;
     private SocketPacket? _pendingBinary;
     private long _pendingBytes;
     private Timer? _connectTimer;
     private string? _closeReason;
     private IReadOnlyDictionary<string, string>? _headers;
+    private bool _everConnected;
 
     public SocketClient(SocketIOServer server, IEngineConnection connection)
     {
@@ -40,13 +43,13 @@ internal sealed class SocketClient
 
     public IEngineConnection Connection { get; }
 
-    public void OnText(ReadOnlySequence<byte> utf8)
+    public ValueTask OnText(ReadOnlySequence<byte> utf8)
     {
         if (_pendingBinary is not null || !SocketPacketParser.TryParse(utf8, _server.Options.MaxAttachments, out var packet))
         {
             // Text while attachments are still expected is as malformed as bad text.
             CloseForParseError();
-            return;
+            return default;
         }
 
         if (packet.AttachmentCount > 0)
@@ -56,31 +59,31 @@ internal sealed class SocketClient
             if (!HasSockets)
             {
                 CloseForAbuse("binary packet before CONNECT");
-                return;
+                return default;
             }
 
             _pendingBinary = packet;
             _pendingBytes = utf8.Length;
-            return;
+            return default;
         }
 
-        Route(packet);
+        return Route(packet);
     }
 
-    public void OnBinary(ReadOnlySequence<byte> data)
+    public ValueTask OnBinary(ReadOnlySequence<byte> data)
     {
         var packet = _pendingBinary;
         if (packet is null)
         {
             CloseForParseError();
-            return;
+            return default;
         }
 
         _pendingBytes += data.Length;
         if (_pendingBytes > _server.MaxPacketBytes)
         {
             CloseForAbuse("packet with attachments larger than maxHttpBufferSize");
-            return;
+            return default;
         }
 
         // The transport's buffer is pooled: the attachment must outlive this call.
@@ -88,8 +91,10 @@ internal sealed class SocketClient
         if (packet.IsComplete)
         {
             _pendingBinary = null;
-            Route(packet);
+            return Route(packet);
         }
+
+        return default;
     }
 
     public void OnClosed(string reason)
@@ -125,7 +130,7 @@ internal sealed class SocketClient
         }
 
         SocketIOLog.SocketDisconnected(_server.Logger, socket.Id, socket.Namespace.Name, reason);
-        Enqueue(() => socket.RunCloseAsync(reason));
+        _ = Submit(new InboundWork(null, socket, reason), bounded: false);
     }
 
     /// <summary>Server-side disconnect of every namespace, then the connection (Node's <c>socket.disconnect(true)</c>).</summary>
@@ -145,35 +150,23 @@ internal sealed class SocketClient
         Connection.Close();
     }
 
-    private void Route(SocketPacket packet)
+    private ValueTask Route(SocketPacket packet)
     {
+        _server.Metrics.PacketIn(packet.Type);
         switch (packet.Type)
         {
             case SocketPacketType.Connect:
-                Enqueue(() => ConnectAsync(packet));
-                break;
             case SocketPacketType.Disconnect:
-                Enqueue(() =>
-                {
-                    if (Find(packet.Namespace) is { } socket)
-                    {
-                        CloseSocket(socket, DisconnectReasons.ClientNamespaceDisconnect);
-                    }
-
-                    return Task.CompletedTask;
-                });
-                break;
             case SocketPacketType.Event:
             case SocketPacketType.BinaryEvent:
-                Enqueue(() => Find(packet.Namespace)?.DispatchAsync(packet) ?? Task.CompletedTask);
-                break;
+                return Submit(new InboundWork(packet), bounded: true);
             case SocketPacketType.Ack:
             case SocketPacketType.BinaryAck:
                 Find(packet.Namespace)?.OnAckPacket(packet);
-                break;
+                return default;
             default:
                 // CONNECT_ERROR is server-to-client only; Node ignores it too.
-                break;
+                return default;
         }
     }
 
@@ -239,12 +232,19 @@ internal sealed class SocketClient
             return;
         }
 
+        bool first;
         lock (_gate)
         {
+            first = !_everConnected;
+            _everConnected = true;
             _sockets[nsp.Name] = socket;
         }
 
-        Interlocked.Exchange(ref _connectTimer, null)?.Dispose();
+        if (first)
+        {
+            OnFirstNamespaceConnected();
+        }
+
         nsp.Add(socket);
         if (!Connection.IsConnected)
         {
@@ -254,12 +254,27 @@ internal sealed class SocketClient
         }
 
         Connection.TrySend(SocketPacketWriter.EncodeConnect(nsp.Name, socket.Id).Messages);
+        _server.Metrics.PacketOut(SocketPacketType.Connect);
         SocketIOLog.SocketConnected(_server.Logger, socket.Id, nsp.Name);
         await nsp.RunConnectionHandlersAsync(socket);
     }
 
+    /// <summary>
+    /// The session got past a namespace's middleware for the first time: from now on it is a real client, not a
+    /// handshake that may be abandoned. Stops the connect timeout. Seam for Engine.IO (issue 6 #4: sessions that
+    /// have not sent CONNECT get a short lifetime and a cap): the lead wires the engine's "session established"
+    /// call here, e.g. <c>Connection.MarkEstablished()</c>.
+    /// </summary>
+    internal void OnFirstNamespaceConnected()
+    {
+        Interlocked.Exchange(ref _connectTimer, null)?.Dispose();
+    }
+
     private void SendConnectError(string nsp, string message, object? data)
-        => Connection.TrySend(SocketPacketWriter.EncodeConnectError(nsp, message, data, _server.JsonOptions).Messages);
+    {
+        Connection.TrySend(SocketPacketWriter.EncodeConnectError(nsp, message, data, _server.JsonOptions).Messages);
+        _server.Metrics.PacketOut(SocketPacketType.ConnectError);
+    }
 
     private SocketHandshake BuildHandshake(SocketPacket packet)
     {
@@ -341,47 +356,144 @@ internal sealed class SocketClient
     }
 
     /// <summary>
-    /// Runs <paramref name="work"/> after everything queued before it. Work that completes synchronously runs inline,
-    /// so replies to a polling POST are queued before the POST is answered.
+    /// Hands one unit of ordered work to the inbound queue. Nothing running: it runs inline, and when it completes
+    /// synchronously (the common case) nothing is allocated and replies to a polling POST are queued before the POST
+    /// is answered. Otherwise it waits its turn; the returned task completes once the queue has room again, which is
+    /// how the Engine.IO read loop (it awaits this before reading the next frame) stops reading from a client whose
+    /// handlers fall behind. <paramref name="bounded"/> is false for server-side work (closing sockets), which must
+    /// never wait.
     /// </summary>
-    private void Enqueue(Func<Task> work)
+    private ValueTask Submit(in InboundWork work, bool bounded)
     {
         lock (_queue)
         {
-            _queue.Enqueue(work);
             if (_draining)
             {
-                return;
+                _queue.Enqueue(work);
+                if (!bounded || _queue.Count < _server.Options.MaxQueuedInboundPackets)
+                {
+                    return default;
+                }
+
+                _server.Metrics.InboundQueueFull();
+                return new ValueTask(WaitForRoomLocked());
             }
 
             _draining = true;
         }
 
-        _ = DrainAsync();
-    }
-
-    private async Task DrainAsync()
-    {
-        while (true)
+        Task task;
+        try
         {
-            Func<Task> work;
+            task = RunAsync(work);
+        }
+        catch (Exception ex)
+        {
+            SocketIOLog.HandlerFailed(_server.Logger, "queue", "?", Connection.Id, ex);
+            task = Task.CompletedTask;
+        }
+
+        if (task.IsCompletedSuccessfully)
+        {
             lock (_queue)
             {
-                if (!_queue.TryDequeue(out work!))
+                if (_queue.Count == 0)
                 {
                     _draining = false;
+                    return default;
+                }
+            }
+        }
+
+        // Work queued while this ran (or this is still running): drain off the reader's path.
+        _ = DrainAsync(task);
+        return default;
+    }
+
+    private Task WaitForRoomLocked()
+    {
+        var waiter = _roomWaiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        // A closing session must never keep its read loop waiting on a stuck handler.
+        Connection.Closed.UnsafeRegister(static state => ((TaskCompletionSource)state!).TrySetResult(), waiter);
+        return waiter.Task;
+    }
+
+    private async Task DrainAsync(Task first)
+    {
+        await Observe(first);
+        while (true)
+        {
+            InboundWork work;
+            TaskCompletionSource? room = null;
+            lock (_queue)
+            {
+                if (!_queue.TryDequeue(out work))
+                {
+                    _draining = false;
+                    (room, _roomWaiter) = (_roomWaiter, null);
+                    room?.TrySetResult();
                     return;
+                }
+
+                if (_roomWaiter is not null && _queue.Count < _server.Options.MaxQueuedInboundPackets)
+                {
+                    (room, _roomWaiter) = (_roomWaiter, null);
                 }
             }
 
+            room?.TrySetResult();
+            Task task;
             try
             {
-                await work();
+                task = RunAsync(work);
             }
             catch (Exception ex)
             {
                 SocketIOLog.HandlerFailed(_server.Logger, "queue", "?", Connection.Id, ex);
+                continue;
             }
+
+            await Observe(task);
         }
     }
+
+    private async Task Observe(Task task)
+    {
+        try
+        {
+            await task;
+        }
+        catch (Exception ex)
+        {
+            SocketIOLog.HandlerFailed(_server.Logger, "queue", "?", Connection.Id, ex);
+        }
+    }
+
+    private Task RunAsync(in InboundWork work)
+    {
+        if (work.Closing is { } closing)
+        {
+            return closing.RunCloseAsync(work.Reason!);
+        }
+
+        var packet = work.Packet!;
+        switch (packet.Type)
+        {
+            case SocketPacketType.Connect:
+                return ConnectAsync(packet);
+            case SocketPacketType.Disconnect:
+                if (Find(packet.Namespace) is { } socket)
+                {
+                    CloseSocket(socket, DisconnectReasons.ClientNamespaceDisconnect);
+                }
+
+                return Task.CompletedTask;
+            default:
+                return Find(packet.Namespace)?.DispatchAsync(packet) ?? Task.CompletedTask;
+        }
+    }
+
+    /// <summary>A CONNECT / DISCONNECT / EVENT packet of the client, or the close sequence of one of its sockets.</summary>
+    private readonly record struct InboundWork(SocketPacket? Packet, SocketIOSocket? Closing = null, string? Reason = null);
 }

@@ -20,17 +20,12 @@ internal sealed class SocketIOEngineHandler : IEngineIOHandler
         return default;
     }
 
+    /// <remarks>Completes when the packet was handled or queued; pending while the client's inbound queue is full.</remarks>
     public ValueTask OnTextAsync(IEngineConnection connection, ReadOnlySequence<byte> utf8)
-    {
-        GetClient(connection)?.OnText(utf8);
-        return default;
-    }
+        => GetClient(connection)?.OnText(utf8) ?? default;
 
     public ValueTask OnBinaryAsync(IEngineConnection connection, ReadOnlySequence<byte> data)
-    {
-        GetClient(connection)?.OnBinary(data);
-        return default;
-    }
+        => GetClient(connection)?.OnBinary(data) ?? default;
 
     public ValueTask OnClosedAsync(IEngineConnection connection, string reason)
     {

@@ -30,4 +30,7 @@ internal static partial class SocketIOLog
 
     [LoggerMessage(9, LogLevel.Information, "Socket.IO session {SessionId} sent a {What}; closing it.")]
     public static partial void PacketRefused(ILogger logger, string sessionId, string what);
+
+    [LoggerMessage(10, LogLevel.Debug, "Argument {Index} of '{EventName}' on namespace '{Namespace}' (socket {SocketId}) did not bind; handler not called.")]
+    public static partial void InvalidPayload(ILogger logger, string eventName, string @namespace, string socketId, int index);
 }

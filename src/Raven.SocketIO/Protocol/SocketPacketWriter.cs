@@ -10,8 +10,8 @@ namespace Raven.SocketIO.Protocol;
 
 /// <summary>
 /// Encodes Socket.IO v5 packets. The JSON part goes through a per-thread <see cref="Utf8JsonWriter"/> onto a
-/// pooled buffer; the attachment count it discovers then goes into the header, and header + JSON are copied
-/// once into the array the <see cref="EncodedPacket"/> keeps.
+/// pooled buffer; the attachment count it discovers then goes into the header, and Engine.IO's <c>4</c>, the
+/// header and the JSON are copied once into the array the <see cref="EncodedPacket"/> keeps and every transport sends.
 /// </summary>
 internal static class SocketPacketWriter
 {
@@ -224,10 +224,13 @@ internal static class SocketPacketWriter
         var max = MaxHeaderLength(nsp);
         var headerSpan = max <= header.Length ? header : new byte[max];
         var headerLength = WriteHeader(headerSpan, type, attachmentCount, nsp, ackId);
-        var bytes = new byte[headerLength + json.Length];
-        headerSpan[..headerLength].CopyTo(bytes);
-        json.CopyTo(bytes.AsSpan(headerLength));
-        return new EncodedPacket(bytes, attachments);
+
+        // Byte 0 is Engine.IO's message type, so the transports send this array as it is.
+        var bytes = new byte[1 + headerLength + json.Length];
+        bytes[0] = (byte)'4';
+        headerSpan[..headerLength].CopyTo(bytes.AsSpan(1));
+        json.CopyTo(bytes.AsSpan(1 + headerLength));
+        return EncodedPacket.FromPrefixed(bytes, attachments);
     }
 
     private static int MaxHeaderLength(string nsp) => 1 + 11 + 1 + Encoding.UTF8.GetMaxByteCount(nsp.Length) + 1 + 20;
