@@ -182,7 +182,7 @@ internal static class SharedPostgres
     private static async Task<Raven.Testing.PostgresServer> StartAsync()
     {
         Raven.Testing.PostgresServer server = await Raven.Testing.PostgresServer.StartAsync();
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => server.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => server.StopOnProcessExit();
         return server;
     }
 }

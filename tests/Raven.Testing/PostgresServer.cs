@@ -76,7 +76,7 @@ public sealed class PostgresServer : IAsyncDisposable
     public async Task StartAgainAsync()
     {
         string options = $"-p {Port} -c listen_addresses=127.0.0.1 -k {_root} -c fsync=off -c synchronous_commit=off " +
-                         "-c full_page_writes=off -c max_connections=200 -c shared_buffers=32MB";
+                         "-c full_page_writes=off -c max_connections=200 -c shared_buffers=32MB -c max_wal_size=64MB -c min_wal_size=32MB";
         await RunToolAsync("pg_ctl", ["-D", DataDirectory, "-l", LogFile, "-o", options, "-w", "-t", "60", "start"]);
         Volatile.Write(ref _stopped, 0);
     }
@@ -102,7 +102,32 @@ public sealed class PostgresServer : IAsyncDisposable
     /// <summary>The server's log, for failure messages.</summary>
     public string ReadLog() => File.Exists(LogFile) ? File.ReadAllText(LogFile) : "(no log)";
 
+    /// <summary>
+    /// For a process-exit hook: stops the server and deletes its folder from a separate shell, which finishes even when
+    /// the test host is ended right after its exit hooks started (seen with vstest); waits for it a few seconds.
+    /// </summary>
+    public void StopOnProcessExit()
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) == 1 && !File.Exists(Path.Combine(DataDirectory, "postmaster.pid")))
+        {
+            DeleteFolder(_root);
+            return;
+        }
+
+        string pgCtl = Path.Combine(_bin, "pg_ctl");
+        string stop = $"'{pgCtl}' -D '{DataDirectory}' -m fast -w -t 30 stop";
+        string script = (_runAs is null ? stop : $"runuser -u {_runAs} -- {stop}") + $" >/dev/null 2>&1; rm -rf '{_root}'";
+        using Process? shell = Process.Start(new ProcessStartInfo("sh", ["-c", script]) { UseShellExecute = false, WorkingDirectory = "/" });
+        shell?.WaitForExit(TimeSpan.FromSeconds(10));
+    }
+
     public async ValueTask DisposeAsync()
+    {
+        await StopForDisposeAsync();
+        DeleteFolder(_root);
+    }
+
+    private async Task StopForDisposeAsync()
     {
         if (Volatile.Read(ref _stopped) == 0 && File.Exists(Path.Combine(DataDirectory, "postmaster.pid")))
         {
@@ -117,7 +142,6 @@ public sealed class PostgresServer : IAsyncDisposable
         }
 
         Volatile.Write(ref _stopped, 1);
-        DeleteFolder(_root);
     }
 
     private static void DeleteFolder(string folder)
