@@ -127,6 +127,55 @@ public sealed class MultiNodeTests : IAsyncLifetime
         Assert.DoesNotContain(m.EventsNamed("new_message"), e => Text(e) == "after removal");
     }
 
+    [Fact]
+    public async Task When_a_node_dies_mid_traffic_its_clients_reconnect_to_another_and_catch_up_without_loss()
+    {
+        var alice = await UserAsync(_node2, "alice");
+        var bob = await UserAsync(_node1, "bob");
+        var conversation = await GroupAsync(alice, bob);
+        var a = await ConnectAsync(_node2, alice);
+        var b = await ConnectAsync(_node1, bob);
+        await JoinAsync(a, conversation);
+        await JoinAsync(b, conversation);
+
+        var acknowledged = new List<string>();
+        async Task SendAsync(int i)
+        {
+            var ack = await a.EmitWithAckAsync("send_message", Wait, new { conversation_id = conversation, text = $"k{i}" });
+            Assert.True(ack[0].GetProperty("ok").GetBoolean(), ack[0].ToString());
+            acknowledged.Add(ack[0].GetProperty("data").GetProperty("id").GetString()!);
+        }
+
+        for (var i = 0; i < 10; i++)
+        {
+            await SendAsync(i);
+        }
+
+        // Node 1 goes away while alice keeps sending.
+        var stopping = _node1.Host.StopAsync();
+        for (var i = 10; i < 20; i++)
+        {
+            await SendAsync(i);
+        }
+
+        await stopping;
+        await b.WaitForDisconnectAsync(Wait);
+        var live = b.EventsNamed("new_message").Select(e => Field(e, "id")!).ToList();
+
+        // Bob comes back through the other node, re-joins and asks for what came after the last message he saw.
+        var again = await ConnectAsync(_node2, bob);
+        await JoinAsync(again, conversation);
+        using var api = _node2.NewClient();
+        api.Bearer = bob.Client.CookieValue("accessToken");
+        var after = live.Count > 0 ? $"&after={live[^1]}" : string.Empty;
+        var missed = (await api.GetAsync($"/api/v1/messages/conversation/{conversation}?limit=100{after}")).Data
+            .EnumerateArray().Select(m => m.GetProperty("id").GetString()!).ToList();
+
+        var seen = live.Concat(missed).ToList();
+        Assert.Equal(seen.Count, seen.Distinct().Count());
+        Assert.Empty(acknowledged.Except(seen));
+    }
+
     private async Task WaitForClusterAsync()
     {
         var io = (Raven.SocketIO.SocketIOServer)_node1.Services.GetService(typeof(Raven.SocketIO.SocketIOServer))!;
