@@ -9,6 +9,8 @@
 #   TEST_RESULTS_DIR   where .trx files go (default: $RAVEN_ARTIFACTS/test-results)
 #   TEST_FILTER        optional `dotnet test --filter` expression, applied to every project
 #   TEST_PROJECTS      optional space-separated list of test project paths (default: all under tests/)
+#   SOAK_SECONDS       length of the soak test (bench/soak/soak.mjs), counted as one test; default 180, or 0
+#                      (skipped) when TEST_PROJECTS or TEST_FILTER narrow the run. 0 skips it.
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -91,6 +93,24 @@ for project in "${projects[@]}"; do
   fi
 done
 
+# The soak test: mixed load against the built server; RSS flat within 10% after warm-up, fds not growing.
+if [ -n "${TEST_PROJECTS:-}${TEST_FILTER:-}" ]; then
+  soak_seconds="${SOAK_SECONDS:-0}"
+else
+  soak_seconds="${SOAK_SECONDS:-180}"
+fi
+if [ "$soak_seconds" -gt 0 ]; then
+  config_dir="$(printf '%s' "$CONFIGURATION" | tr '[:upper:]' '[:lower:]')"
+  warmup=$((soak_seconds / 3 < 300 ? soak_seconds / 3 : 300))
+  echo "==> soak test (${soak_seconds}s, warm-up ${warmup}s)"
+  if timeout --kill-after=30s $((soak_seconds + 300)) node bench/soak/soak.mjs --duration "$soak_seconds" --warmup "$warmup" \
+       --server "$ARTIFACTS/bin/Raven.Server/$config_dir/Raven.Server.dll" --out "$RESULTS/soak"; then
+    echo passed >"$RESULTS/soak.result"
+  else
+    echo failed >"$RESULTS/soak.result"
+  fi
+fi
+
 # Node's own tests (tests/js/**/*.test.mjs), if there are any.
 js_passed=0
 js_failed=0
@@ -171,6 +191,12 @@ for (const project of missing) {
   lines.push(`  ${project}: no results file (counted as 1 failure)`);
 }
 if (Number(jsPassed) + Number(jsFailed) > 0) lines.push(`  node --test: ${jsPassed} passed, ${jsFailed} failed`);
+const soakFile = join(dir, "soak.result");
+if (existsSync(soakFile)) {
+  const soakPassed = readFileSync(soakFile, "utf8").trim() === "passed";
+  if (soakPassed) passed++; else failed++;
+  lines.push(`  soak (bench/soak/soak.mjs): ${soakPassed ? "passed" : "FAILED"} (CSV and PNG in ${join(dir, "soak")})`);
+}
 console.log("==> summary");
 for (const l of [...lines, ...details]) console.log(l);
 if (passed === 0 && failed === 0) {

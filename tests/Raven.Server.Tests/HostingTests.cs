@@ -227,11 +227,35 @@ public sealed class HostingTests(ConfiguredFixture fixture) : IClassFixture<Conf
     [Fact]
     public async Task Upload_paths_cannot_escape_the_uploads_folder()
     {
+        // Real files wherever a careless resolver (Path.Combine of the unescaped route values, or serving any name in
+        // a folder) would land, so a 404 proves the path was refused, not that nothing was there.
+        var uploads = Path.Combine(Server.DataDirectory, "uploads");
+        Directory.CreateDirectory(Path.Combine(uploads, "docs"));
+        var secret = Encoding.UTF8.GetBytes("outside the uploads folder");
+        await File.WriteAllBytesAsync(Path.Combine(Server.DataDirectory, "secret.txt"), secret);
+        await File.WriteAllBytesAsync(Path.Combine(uploads, "secret.txt"), secret);
+        await File.WriteAllBytesAsync(Path.Combine(uploads, "docs", "planted.txt"), secret);
+
+        // Control: a real upload under the same route is served, so the route itself works.
+        var user = await NewUserWithoutRateLimitAsync();
+        var presign = await user.PostAsync("/api/v1/upload/presigned-url", new { filename = "ok.txt", contentType = "text/plain", folder = "docs" });
+        Assert.Equal(HttpStatusCode.OK, (await Put(presign.Body.GetProperty("uploadUrl").GetString()!, Encoding.UTF8.GetBytes("fine"), "text/plain")).Status);
         using var http = new HttpClient { BaseAddress = new Uri(Server.BaseUrl) };
-        foreach (var path in new[] { "/uploads/..%2F..%2Fraven.db", "/uploads/docs/..%2F..%2Fjwt-secret", "/uploads/docs/0123456789abcdef0123456789abcdef.db", "/uploads/x/y" })
+        Assert.Equal("fine", await http.GetStringAsync(new Uri(presign.Body.GetProperty("publicUrl").GetString()!)));
+
+        foreach (var path in new[]
+        {
+            "/uploads/docs/..%2F..%2Fsecret.txt",   // DATA_DIR/secret.txt
+            "/uploads/docs/..%2Fsecret.txt",        // DATA_DIR/uploads/secret.txt
+            "/uploads/..%2F/secret.txt",            // folder ".." after unescaping
+            "/uploads/docs/planted.txt",            // exists, but not a key the store generated
+            "/uploads/docs/..%5C..%5Csecret.txt",   // backslashes
+            "/uploads/docs/%2E%2E%2F%2E%2E%2Fsecret.txt",
+        })
         {
             using var response = await http.GetAsync(path);
-            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+            Assert.True(response.StatusCode == HttpStatusCode.NotFound, $"{path}: {(int)response.StatusCode}");
+            Assert.NotEqual(secret, await response.Content.ReadAsByteArrayAsync());
         }
     }
 
