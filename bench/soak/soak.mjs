@@ -50,7 +50,7 @@ const base = `http://127.0.0.1:${port}`;
 const dataDir = join(tmpdir(), `raven-soak-${process.pid}`);
 mkdirSync(outDir, { recursive: true });
 const server = spawn("dotnet", [serverDll, `--urls=${base}`], {
-  env: { ...process.env, ASPNETCORE_ENVIRONMENT: "Production", DATA_DIR: dataDir, JWT_SECRET: "soak-test-secret-soak-test-secret-0123", PASSWORD_HASH_ITERATIONS: "1000", Logging__LogLevel__Default: "Warning" },
+  env: { ...process.env, ASPNETCORE_ENVIRONMENT: "Production", DATA_DIR: dataDir, JWT_SECRET: "soak-test-secret-soak-test-secret-0123", PASSWORD_HASH_ITERATIONS: "10000", Logging__LogLevel__Default: "Warning" },
   stdio: ["ignore", "pipe", "pipe"],
 });
 let serverLog = "";

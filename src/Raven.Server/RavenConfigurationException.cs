@@ -8,14 +8,16 @@ public sealed class RavenConfigurationException : InvalidOperationException
 {
     /// <summary>Creates the exception from one or more problems (one line each, naming the setting).</summary>
     public RavenConfigurationException(IReadOnlyList<string> errors)
-        : base("Invalid Raven configuration:" + string.Concat(errors.Select(e => Environment.NewLine + " - " + e)))
+        : base(errors.Count == 1
+            ? "Invalid Raven configuration: " + errors[0]
+            : "Invalid Raven configuration:" + string.Concat(errors.Select(e => Environment.NewLine + " - " + e)))
     {
         Errors = errors;
     }
 
     /// <summary>Creates the exception from one problem, keeping the cause for diagnostics.</summary>
     public RavenConfigurationException(string error, Exception? innerException = null)
-        : base("Invalid Raven configuration:" + Environment.NewLine + " - " + error, innerException)
+        : base("Invalid Raven configuration: " + error, innerException)
     {
         Errors = [error];
     }

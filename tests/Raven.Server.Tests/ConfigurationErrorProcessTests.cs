@@ -16,7 +16,7 @@ public sealed class ConfigurationErrorProcessTests
         { "CORS_ORIGIN", "*", "CORS_ORIGIN entry '*' must be an exact origin" },
         { "METRICS_ENABLED", "maybe", "METRICS_ENABLED is not a valid boolean (true or false); fix or unset METRICS_ENABLED." },
         { "MESSAGE_SCOPE", "everyone", "MESSAGE_SCOPE is not a valid MESSAGE_SCOPE (room or participants)" },
-        { "DATABASE_URL", "postgres://localhost/raven", "DATABASE_URL" },
+        { "DATABASE_URL", "mysql://localhost/raven", "DATABASE_URL" },
     };
 
     [Theory]
@@ -27,7 +27,7 @@ public sealed class ConfigurationErrorProcessTests
         await using var server = ServerProcess.Start(new Dictionary<string, string>
         {
             ["DATA_DIR"] = dataDirectory,
-            ["JWT_SECRET"] = "dev",
+            ["JWT_SECRET"] = RavenTestServer.JwtSecret,
             [key] = value,
         });
         var exitCode = await server.WaitForExitAsync(TimeSpan.FromSeconds(60));
@@ -58,7 +58,7 @@ public sealed class ConfigurationErrorProcessTests
             await using var server = ServerProcess.Start(new Dictionary<string, string>
             {
                 ["DATA_DIR"] = Path.Combine(file, "data"),
-                ["JWT_SECRET"] = "dev",
+                ["JWT_SECRET"] = RavenTestServer.JwtSecret,
             });
             var exitCode = await server.WaitForExitAsync(TimeSpan.FromSeconds(60));
             AssertConfigurationError(server, exitCode, $"DATA_DIR '{Path.Combine(file, "data")}' is not writable");

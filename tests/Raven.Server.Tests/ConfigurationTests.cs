@@ -87,7 +87,7 @@ public sealed class ConfigurationTests
         Assert.Equal(2, process.ExitCode);
         var lines = (await stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var line = Assert.Single(lines);
-        Assert.StartsWith("Invalid Raven configuration: JWT_SECRET is shorter than 32 bytes", line);
+        Assert.StartsWith("raven: configuration error: JWT_SECRET is shorter than 32 bytes", line);
         Assert.DoesNotContain(" at ", await stdout + line, StringComparison.Ordinal);
     }
 

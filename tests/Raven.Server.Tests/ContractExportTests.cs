@@ -57,7 +57,7 @@ public sealed partial class ContractExportTests
     // The handshake refusals (AccessTokenValidator / ChatSocketHandlers.AuthenticateAsync): connect_error messages.
     private static readonly string[] ConnectErrorCodes =
     [
-        nameof(RealtimeEvents.AuthenticationRequired), nameof(RealtimeEvents.InvalidToken), nameof(RealtimeEvents.TokenExpired),
+        nameof(RealtimeEvents.AuthenticationRequired), nameof(RealtimeEvents.InvalidToken), nameof(RealtimeEvents.TokenExpired), nameof(RealtimeEvents.TooManySockets),
     ];
 
     private static string ContractPath => Path.Combine(RepoPaths.Root, "clients", "typescript", "contract.json");

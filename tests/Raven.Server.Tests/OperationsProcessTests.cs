@@ -200,7 +200,7 @@ public sealed partial class OperationsProcessTests : IAsyncLifetime
 
     private async Task<ServerProcess> StartAsync(Dictionary<string, string> settings, int? port = null)
     {
-        var all = new Dictionary<string, string>(settings) { ["DATA_DIR"] = _dataDirectory, ["JWT_SECRET"] = "ops-test-secret" };
+        var all = new Dictionary<string, string>(settings) { ["DATA_DIR"] = _dataDirectory, ["JWT_SECRET"] = RavenTestServer.JwtSecret };
         var server = ServerProcess.Start(all, port);
         try
         {

@@ -119,10 +119,12 @@ export type RavenErrorCode =
   | 'LEAVE_FAILED'
   | 'SEND_MESSAGE_FAILED'
   | 'PERMISSION_DENIED'
+  | 'RATE_LIMITED'
+  | 'TOO_MANY_SOCKETS'
   | 'INTERNAL_ERROR';
 
 /** `err.message` of a `connect_error` the server refused (the handshake authentication). */
-export type ConnectErrorCode = 'AUTHENTICATION_REQUIRED' | 'INVALID_TOKEN' | 'TOKEN_EXPIRED';
+export type ConnectErrorCode = 'AUTHENTICATION_REQUIRED' | 'INVALID_TOKEN' | 'TOKEN_EXPIRED' | 'TOO_MANY_SOCKETS';
 
 /** `error` event payload; also the `error` of a failed ack and the `data` of a refused `connect_error`. */
 export interface ErrorPayload {

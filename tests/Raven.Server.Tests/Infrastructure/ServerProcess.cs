@@ -60,7 +60,7 @@ public sealed class ServerProcess : IAsyncDisposable
         psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Testing";
         psi.Environment["Logging__LogLevel__Default"] = "Warning";
         psi.Environment["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information";
-        psi.Environment["PASSWORD_HASH_ITERATIONS"] = "1000";
+        psi.Environment["PASSWORD_HASH_ITERATIONS"] = "10000";
         foreach (var (key, value) in settings)
         {
             psi.Environment[key] = value;

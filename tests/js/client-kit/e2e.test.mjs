@@ -96,7 +96,7 @@ before(async () => {
       ASPNETCORE_URLS: serverUrl,
       DATA_DIR: join(temp, 'data'),
       JWT_SECRET: randomBytes(48).toString('base64'),
-      PASSWORD_HASH_ITERATIONS: '1000',
+      PASSWORD_HASH_ITERATIONS: '10000',
     },
   });
 
