@@ -75,6 +75,9 @@ public static class RavenServerHostingExtensions
             chat.MaxMessageLength = options.MaxMessageLength;
             chat.PasswordHashIterations = options.PasswordHashIterations;
             chat.MaxGroupMembers = options.MaxGroupMembers;
+            chat.DirectMessagesFriendsOnly = options.DirectMessagePolicy == ContactPolicy.Friends;
+            chat.GroupInvitesFriendsOnly = options.GroupInvitePolicy == ContactPolicy.Friends;
+            chat.SearchUsernamePrefixOnly = options.SearchMode == UserSearchMode.Prefix;
         });
         services.AddHostedService<ChatDatabaseInitializer>();
 
@@ -84,6 +87,8 @@ public static class RavenServerHostingExtensions
         services.AddSingleton(sp => new AccessTokenValidator(keys, sp.GetRequiredService<IChatService>(), options, sp.GetRequiredService<SessionRevocations>()));
         services.AddSingleton<AccessTokenIssuer>();
         services.AddSingleton<SessionService>();
+        services.AddSingleton<RefreshSessionPruner>();
+        services.AddHostedService(sp => sp.GetRequiredService<RefreshSessionPruner>());
         services.AddSingleton(sp => new LoginThrottle(options, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(new PasswordHashGate(options));
         services.AddSingleton<CredentialCheck>();

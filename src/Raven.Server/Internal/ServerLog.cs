@@ -32,4 +32,10 @@ internal static partial class ServerLog
 
     [LoggerMessage(10, LogLevel.Warning, "Auth rate limit hit for {RemoteIp} on {Path}")]
     public static partial void RateLimited(ILogger logger, string? remoteIp, string path);
+
+    [LoggerMessage(11, LogLevel.Information, "Deleted {Count} expired refresh sessions")]
+    public static partial void RefreshSessionsPruned(ILogger logger, int count);
+
+    [LoggerMessage(12, LogLevel.Warning, "Deleting expired refresh sessions failed")]
+    public static partial void RefreshSessionPruneFailed(ILogger logger, Exception exception);
 }
