@@ -27,6 +27,15 @@ public sealed class ChatOptions
     /// <summary>Most members of a group, the owner included. Checked before any per-member work.</summary>
     public int MaxGroupMembers { get; set; } = 10_000;
 
+    /// <summary>Only friends may open a direct conversation with each other (default: anyone, as the original API).</summary>
+    public bool DirectMessagesFriendsOnly { get; set; }
+
+    /// <summary>Only friends of the caller may be put into a group, at creation or later (default: anyone).</summary>
+    public bool GroupInvitesFriendsOnly { get; set; }
+
+    /// <summary>User search matches username prefixes only, never email addresses (default: substring of either).</summary>
+    public bool SearchUsernamePrefixOnly { get; set; }
+
     /// <summary>Seconds a database command waits on a locked database before failing.</summary>
     public int BusyTimeoutSeconds { get; set; } = 30;
 

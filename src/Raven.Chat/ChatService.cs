@@ -197,7 +197,9 @@ public sealed class ChatService : IChatService
 
         string needle = term.Trim().ToLowerInvariant();
         int take = limit <= 0 ? SearchLimitMax : Math.Min(limit, SearchLimitMax);
-        return await _store.ReadAsync(db => db.SearchUsersAsync(needle, take), ct).ConfigureAwait(false);
+        return _options.SearchUsernamePrefixOnly
+            ? await _store.ReadAsync(db => db.SearchUsersByUsernamePrefixAsync(needle, take), ct).ConfigureAwait(false)
+            : await _store.ReadAsync(db => db.SearchUsersAsync(needle, take), ct).ConfigureAwait(false);
     }
 
     // ---------------------------------------------------------------- conversations
@@ -289,6 +291,11 @@ public sealed class ChatService : IChatService
                 async db =>
                 {
                     await RequireUsersAsync(db, [me, others[0]]).ConfigureAwait(false);
+                    if (_options.DirectMessagesFriendsOnly && !await db.AreFriendsAsync(me, others[0]).ConfigureAwait(false))
+                    {
+                        throw Denied("Direct conversations are only possible between friends");
+                    }
+
                     return await GetOrCreateDirectAsync(db, me, others[0], directName).ConfigureAwait(false);
                 },
                 ct).ConfigureAwait(false);
@@ -305,6 +312,7 @@ public sealed class ChatService : IChatService
                 async db =>
                 {
                     await RequireUsersAsync(db, [me, .. others]).ConfigureAwait(false);
+                    await RequireFriendsIfConfiguredAsync(db, me, others).ConfigureAwait(false);
                     DateTimeOffset now = Now();
                     var conversation = new Conversation(ObjectIds.NewId(now), groupName, ConversationType.Group, me, null, now, now);
                     await db.InsertConversationAsync(conversation, null).ConfigureAwait(false);
@@ -399,6 +407,8 @@ public sealed class ChatService : IChatService
                 {
                     throw NotFound("User not found", member);
                 }
+
+                await RequireFriendsIfConfiguredAsync(db, me, [member]).ConfigureAwait(false);
 
                 List<ParticipantRow> participants = await db.ListParticipantsAsync(id).ConfigureAwait(false);
                 if (participants.Exists(p => p.UserId == member))
@@ -825,6 +835,22 @@ public sealed class ChatService : IChatService
         if (missing.Length > 0)
         {
             throw NotFound(missing.Length == 1 ? "User not found" : "Some users were not found", string.Join(",", missing));
+        }
+    }
+
+    private async Task RequireFriendsIfConfiguredAsync(DbSession db, string me, IReadOnlyList<string> others)
+    {
+        if (!_options.GroupInvitesFriendsOnly)
+        {
+            return;
+        }
+
+        foreach (string other in others)
+        {
+            if (!await db.AreFriendsAsync(me, other).ConfigureAwait(false))
+            {
+                throw Denied("Only your friends can be added to a group");
+            }
         }
     }
 

@@ -60,4 +60,6 @@ public interface IRefreshSessionStore
     Task<bool> RotateAsync(string oldTokenHash, RefreshSession next, CancellationToken ct = default);
     Task RevokeFamilyAsync(string familyId, CancellationToken ct = default);
     Task RevokeAllForUserAsync(string userId, CancellationToken ct = default);
+    /// <summary>Deletes sessions whose family has expired (nothing can use or replay them any more); returns how many.</summary>
+    Task<int> PruneExpiredAsync(CancellationToken ct = default) => Task.FromResult(0);
 }

@@ -85,6 +85,9 @@ public static class RavenServerHostingExtensions
             chat.MaxMessageLength = options.MaxMessageLength;
             chat.PasswordHashIterations = options.PasswordHashIterations;
             chat.MaxGroupMembers = options.MaxGroupMembers;
+            chat.DirectMessagesFriendsOnly = options.DirectMessagePolicy == ContactPolicy.Friends;
+            chat.GroupInvitesFriendsOnly = options.GroupInvitePolicy == ContactPolicy.Friends;
+            chat.SearchUsernamePrefixOnly = options.SearchMode == UserSearchMode.Prefix;
         });
         services.AddHostedService<ChatDatabaseInitializer>();
 
@@ -94,6 +97,8 @@ public static class RavenServerHostingExtensions
         services.AddSingleton(sp => new AccessTokenValidator(keys, sp.GetRequiredService<IChatService>(), options, sp.GetRequiredService<SessionRevocations>(), sp.GetRequiredService<RavenMetrics>()));
         services.AddSingleton<AccessTokenIssuer>();
         services.AddSingleton<SessionService>();
+        services.AddSingleton<RefreshSessionPruner>();
+        services.AddHostedService(sp => sp.GetRequiredService<RefreshSessionPruner>());
         services.AddSingleton(sp => new LoginThrottle(options, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(new PasswordHashGate(options));
         services.AddSingleton<CredentialCheck>();

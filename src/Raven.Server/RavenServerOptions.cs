@@ -161,6 +161,26 @@ public sealed class RavenServerOptions
     [ConfigurationKeyName("UPLOAD_QUOTA_BYTES")]
     public long UploadQuotaBytes { get; set; } = 1024L * 1024 * 1024;
 
+    /// <summary>DM_POLICY: who may open a direct conversation (anyone, or friends only).</summary>
+    [ConfigurationKeyName("DM_POLICY")]
+    public ContactPolicy DirectMessagePolicy { get; set; } = ContactPolicy.Anyone;
+
+    /// <summary>GROUP_INVITE_POLICY: who may be put into a group by its members (anyone, or the caller's friends only).</summary>
+    [ConfigurationKeyName("GROUP_INVITE_POLICY")]
+    public ContactPolicy GroupInvitePolicy { get; set; } = ContactPolicy.Anyone;
+
+    /// <summary>SEARCH_MODE: contains (username or email substring) or prefix (username prefix only).</summary>
+    [ConfigurationKeyName("SEARCH_MODE")]
+    public UserSearchMode SearchMode { get; set; } = UserSearchMode.Contains;
+
+    /// <summary>Shortest accepted search term.</summary>
+    [ConfigurationKeyName("SEARCH_MIN_LENGTH")]
+    public int SearchMinLength { get; set; } = 2;
+
+    /// <summary>PRESENCE_AUDIENCE: who hears online/offline changes (contacts, or friends only).</summary>
+    [ConfigurationKeyName("PRESENCE_AUDIENCE")]
+    public PresenceAudience PresenceAudience { get; set; } = PresenceAudience.Contacts;
+
     /// <summary>Serve /docs and /openapi; unset means only in Development.</summary>
     [ConfigurationKeyName("API_DOCS")]
     public bool? ApiDocs { get; set; }
@@ -283,6 +303,11 @@ public sealed class RavenServerOptions
         if (SocketEventsPerSecond <= 0 || SocketEventBurst < 1 || UserEventsPerSecond <= 0 || UserEventBurst < 1 || SocketRateLimitDisconnectAfter < 1)
         {
             errors.Add("SOCKET_EVENTS_PER_SECOND, SOCKET_EVENT_BURST, USER_EVENTS_PER_SECOND, USER_EVENT_BURST and SOCKET_RATE_LIMIT_DISCONNECT_AFTER must be positive.");
+        }
+
+        if (SearchMinLength is < 1 or > 50)
+        {
+            errors.Add("SEARCH_MIN_LENGTH must be between 1 and 50.");
         }
 
         if (MaxSocketsPerUser < 0 || UploadQuotaBytes < 0)

@@ -92,6 +92,21 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
+    public void Security_defaults_keep_load_tests_and_the_original_client_working()
+    {
+        var options = new RavenServerOptions();
+        Assert.Empty(options.Validate());
+        // Load tests send up to 10 events per second and socket; the default sustains well over 20.
+        Assert.True(options.SocketEventsPerSecond >= 20);
+        Assert.Equal(50, options.MaxSocketsPerUser);
+        Assert.Equal(10_000, options.MaxGroupMembers);
+        Assert.False(options.AuthRateLimitLoopback);
+        Assert.Equal(ContactPolicy.Anyone, options.DirectMessagePolicy);
+        Assert.Equal(UserSearchMode.Contains, options.SearchMode);
+        Assert.True(options.PasswordHashIterations >= RavenServerOptions.MinimumPasswordHashIterations);
+    }
+
+    [Fact]
     public async Task Development_generates_a_secret_once_and_keeps_it_under_DATA_DIR()
     {
         var dir = TempDir();

@@ -259,6 +259,22 @@ public sealed class HostingTests(ConfiguredFixture fixture) : IClassFixture<Conf
         }
     }
 
+    [Fact]
+    public async Task Expired_refresh_sessions_are_pruned()
+    {
+        var chat = Server.Services.GetRequiredService<Raven.Chat.IChatService>();
+        var name = "pr" + Guid.NewGuid().ToString("N")[..8];
+        var user = await chat.RegisterAsync(name, $"{name}@example.com", "Passw0rd!");
+        var sessions = Server.Services.GetRequiredService<Raven.Server.Auth.Internal.SessionService>();
+        await sessions.StartAsync(user, CancellationToken.None);
+        var pruner = Server.Services.GetRequiredService<Raven.Server.Auth.Internal.RefreshSessionPruner>();
+        var store = Server.Services.GetRequiredService<Raven.Chat.IRefreshSessionStore>();
+
+        fixture.Clock.Advance(TimeSpan.FromDays(31));
+        Assert.True(await pruner.PruneOnceAsync(CancellationToken.None) >= 1);
+        Assert.Equal(0, await store.PruneExpiredAsync());
+    }
+
     private async Task<ApiClient> NewUserWithoutRateLimitAsync()
     {
         // Sign-up/sign-in are rate limited on this server; a token minted with the secret avoids spending the budget.

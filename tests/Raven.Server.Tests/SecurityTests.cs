@@ -266,3 +266,35 @@ public sealed class ProxyAndEndpointLimitTests
         Assert.True(busy.Raw.Headers.Contains("Retry-After"));
     }
 }
+
+/// <summary>Issue 6 #10: the stricter privacy settings over HTTP (the defaults are covered by the client-flow tests).</summary>
+public sealed class PrivacySettingsTests
+{
+    [Fact]
+    public async Task Prefix_search_with_a_longer_minimum_and_friends_only_contacts()
+    {
+        await using var server = await RavenTestServer.StartAsync(new Dictionary<string, string>
+        {
+            ["SEARCH_MODE"] = "prefix",
+            ["SEARCH_MIN_LENGTH"] = "3",
+            ["DM_POLICY"] = "friends",
+            ["GROUP_INVITE_POLICY"] = "friends",
+        });
+        var alice = await server.NewUserAsync("zed");
+        var bob = await server.NewUserAsync("zed");
+        (await alice.Client.GetAsync("/api/v1/users/search?username=ze")).AssertError(HttpStatusCode.BadRequest, "VALIDATION_ERROR");
+        Assert.Equal(0, (await alice.Client.GetAsync("/api/v1/users/search?username=example.com")).Body.GetArrayLength());
+        Assert.True((await alice.Client.GetAsync("/api/v1/users/search?username=zed")).Body.GetArrayLength() >= 2);
+
+        (await alice.Client.PostAsync("/api/v1/conversations", new { type = "direct", userIds = new[] { bob.Id } })).AssertError(HttpStatusCode.Forbidden);
+        (await alice.Client.PostAsync("/api/v1/conversations", new { name = "g", type = "group", userIds = new[] { bob.Id } })).AssertError(HttpStatusCode.Forbidden);
+
+        // The web client's way still works: a friend request, accepted, creates the direct conversation.
+        var request = await alice.Client.PostAsync("/api/v1/friends/requests", new { toUserId = bob.Id });
+        Assert.Equal(HttpStatusCode.Created, request.Status);
+        var accepted = await bob.Client.PostAsync($"/api/v1/friends/requests/{request.Data.GetProperty("id").GetString()}/accept");
+        Assert.Equal(HttpStatusCode.OK, accepted.Status);
+        Assert.False(string.IsNullOrEmpty(accepted.Data.GetProperty("conversationId").GetString()));
+        Assert.Equal(HttpStatusCode.Created, (await alice.Client.PostAsync("/api/v1/conversations", new { name = "g", type = "group", userIds = new[] { bob.Id } })).Status);
+    }
+}

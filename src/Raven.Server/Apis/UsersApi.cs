@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 using Raven.Chat;
 using Raven.Server.Auth.Internal;
 using Raven.Server.Internal;
@@ -17,7 +18,7 @@ internal static class UsersApi
         var group = app.MapGroup("/api/v1/users").WithTags("Users").RequireAuthorization().ProducesErrors(400, 401, 404);
         group.MapGet("/profile", GetProfileAsync).WithSummary("The caller's profile");
         group.MapPut("/profile", UpdateProfileAsync).WithSummary("Change username, avatar or password (password needs currentPassword)");
-        group.MapGet("/search", SearchAsync).RequireRateLimiting(RateLimiting.SearchPolicy).ProducesErrors(429).WithSummary("Users whose username or email contains the term (bare array, at most 10)");
+        group.MapGet("/search", SearchAsync).RequireRateLimiting(RateLimiting.SearchPolicy).ProducesErrors(429).WithSummary("Users matching the term (SEARCH_MODE: username or email substring, or username prefix; bare array, at most 10)");
         group.MapGet("/{id}", GetUserAsync).WithSummary("One user");
     }
 
@@ -51,12 +52,14 @@ internal static class UsersApi
         return TypedResults.Ok(new Envelope<UserDto>(true, UserDto.From(user), "Profile updated"));
     }
 
-    private static async Task<Ok<UserDto[]>> SearchAsync([FromQuery] string? username, IChatService chat, CancellationToken ct)
+    private static async Task<Ok<UserDto[]>> SearchAsync(
+        [FromQuery] string? username, IChatService chat, IOptions<RavenServerOptions> options, CancellationToken ct)
     {
         var term = username?.Trim();
-        if (term is null || term.Length < 2)
+        var minimum = options.Value.SearchMinLength;
+        if (term is null || term.Length < minimum)
         {
-            throw ApiException.Validation("username must have at least 2 characters.");
+            throw ApiException.Validation($"username must have at least {minimum} characters.");
         }
 
         var users = await chat.SearchUsersAsync(term, SearchLimit, ct);

@@ -38,4 +38,10 @@ internal static partial class ServerLog
 
     [LoggerMessage(21, LogLevel.Warning, "Shutdown timeout reached with {Count} chat store operation(s) still in flight; raise SHUTDOWN_TIMEOUT_SECONDS if this repeats")]
     public static partial void ShutdownTimedOut(ILogger logger, long count);
+
+    [LoggerMessage(11, LogLevel.Information, "Deleted {Count} expired refresh sessions")]
+    public static partial void RefreshSessionsPruned(ILogger logger, int count);
+
+    [LoggerMessage(12, LogLevel.Warning, "Deleting expired refresh sessions failed")]
+    public static partial void RefreshSessionPruneFailed(ILogger logger, Exception exception);
 }

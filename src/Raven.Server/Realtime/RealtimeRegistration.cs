@@ -39,6 +39,7 @@ internal static class RealtimeRegistration
         services.TryAddSingleton<SocketChatNotifier>();
         services.TryAddSingleton<IChatNotifier>(sp => sp.GetRequiredService<SocketChatNotifier>());
         services.TryAddSingleton<SocketAbuseGuard>();
+        services.TryAddSingleton<HandshakeTokens>();
         services.TryAddSingleton<ChatSocketHandlers>();
     }
 

@@ -92,6 +92,10 @@ public sealed class ClientFlowTests(RealtimeFixture fixture) : SharedServerTests
         var foreign = await ConnectWithCookieAsync(user, origin: "http://evil.example");
         Assert.Equal("AUTHENTICATION_REQUIRED", (await foreign.WaitForConnectErrorAsync()).Message);
 
+        // Same host and port but another scheme is another origin (an http page must not use an https site's cookie).
+        var otherScheme = await ConnectWithCookieAsync(user, origin: Server.BaseUrl.Replace("http://", "https://", StringComparison.Ordinal));
+        Assert.Equal("AUTHENTICATION_REQUIRED", (await otherScheme.WaitForConnectErrorAsync()).Message);
+
         // The server's own origin is fine (same-origin deployment).
         var own = await ConnectWithCookieAsync(user, origin: Server.BaseUrl);
         await own.WaitForConnectAsync();

@@ -94,6 +94,16 @@ internal static class ChatQueries
             r => ReadUser(r, 0), ("@p", pattern), ("@limit", limit));
     }
 
+    public static Task<List<User>> SearchUsersByUsernamePrefixAsync(this DbSession db, string term, int limit) =>
+        db.QueryAsync(
+            $"""
+            SELECT {UserColumns} FROM users u
+            WHERE u.username_key LIKE @p ESCAPE '\'
+            ORDER BY u.username_key, u.id
+            LIMIT @limit
+            """,
+            r => ReadUser(r, 0), ("@p", EscapeLike(term) + "%"), ("@limit", limit));
+
     public static async Task<HashSet<string>> ExistingUserIdsAsync(this DbSession db, IReadOnlyList<string> ids)
     {
         var found = new HashSet<string>(StringComparer.Ordinal);

@@ -66,6 +66,11 @@ internal sealed class SqlRefreshSessionStore(SqlStore store, TimeProvider time) 
             ct);
     }
 
+    public Task<int> PruneExpiredAsync(CancellationToken ct = default) =>
+        store.WriteAsync(
+            db => db.ExecuteAsync("DELETE FROM refresh_sessions WHERE expires_at <= @now", ("@now", time.GetUtcNow().ToUnixTimeMilliseconds())),
+            ct);
+
     private static Task<int> InsertAsync(DbSession db, RefreshSession s) =>
         db.ExecuteAsync(
             $"INSERT INTO refresh_sessions ({Columns}) VALUES (@id, @u, @f, @h, @created, @expires, @rotated, @revoked)",

@@ -24,6 +24,7 @@ internal sealed class ChatSocketHandlers(
     IPresenceTracker presence,
     SocketChatNotifier notifier,
     SocketAbuseGuard guard,
+    HandshakeTokens handshakeTokens,
     IOptions<RavenServerOptions> options,
     TimeProvider time,
     ILogger<ChatSocketHandlers> logger)
@@ -31,7 +32,7 @@ internal sealed class ChatSocketHandlers(
     // The validation's clock skew (JwtKeys): a token is accepted until exp plus this.
     private static readonly TimeSpan JwtClockSkew = Auth.Internal.JwtKeys.ClockSkew;
 
-    private readonly IReadOnlyList<string> _corsOrigins = options.Value.CorsOrigins;
+    private readonly bool _presenceToFriendsOnly = options.Value.PresenceAudience == PresenceAudience.Friends;
 
     // Built once and shared by every socket: registering handlers then allocates nothing per connection.
     private Func<SocketIOEvent, Task>? _onJoin, _onLeave, _onSend, _onHeartbeat;
@@ -40,7 +41,7 @@ internal sealed class ChatSocketHandlers(
     /// <summary>Namespace middleware: token from <c>auth.token</c>, else the <c>accessToken</c> cookie, else a Bearer header.</summary>
     public async Task AuthenticateAsync(SocketIOSocket socket, Func<Task> next)
     {
-        var (token, preset) = FindToken(socket);
+        var (token, preset) = handshakeTokens.Find(socket);
         var result = preset ?? await tokens.ValidateAsync(token);
         if (!result.Success)
         {
@@ -276,7 +277,9 @@ internal sealed class ChatSocketHandlers(
     {
         try
         {
-            var contacts = await chat.GetContactIdsAsync(userId);
+            IReadOnlyList<string> contacts = _presenceToFriendsOnly
+                ? [.. (await chat.ListFriendsAsync(userId)).Select(f => f.FriendId)]
+                : await chat.GetContactIdsAsync(userId);
             // A quick reconnect or close may have overtaken the lookup above; announce only what is still true.
             if (contacts.Count == 0 || presence.IsOnline(userId) != online)
             {
@@ -403,68 +406,6 @@ internal sealed class ChatSocketHandlers(
 
     private static string? BadContentField(Field field, string name) =>
         field.Kind == FieldKind.Other ? $"{name} must be a string or null (got {field.Value})" : null;
-
-    private (string? Token, AccessTokenResult? Preset) FindToken(SocketIOSocket socket)
-    {
-        var handshake = socket.Handshake;
-        if (handshake.Auth.ValueKind == JsonValueKind.Object && handshake.Auth.TryGetProperty("token", out var value))
-        {
-            switch (value.ValueKind)
-            {
-                case JsonValueKind.String when !string.IsNullOrWhiteSpace(value.GetString()):
-                    var token = value.GetString()!;
-                    // Some clients pass the header form; accept it rather than report a confusing INVALID_TOKEN.
-                    return (AccessTokenReader.FromAuthorizationHeader(token) ?? token, null);
-                case JsonValueKind.String or JsonValueKind.Null or JsonValueKind.Undefined:
-                    break;
-                default:
-                    return (null, new AccessTokenResult(false, null, null, null, RealtimeEvents.InvalidToken, "auth.token must be a string."));
-            }
-        }
-
-        if (handshake.Headers.TryGetValue("cookie", out var cookieHeader)
-            && AccessTokenReader.FromCookieHeader(cookieHeader) is { } cookieToken)
-        {
-            if (CookieOriginAllowed(handshake, socket.Id))
-            {
-                return (cookieToken, null);
-            }
-        }
-
-        return handshake.Headers.TryGetValue("authorization", out var authorization)
-            ? (AccessTokenReader.FromAuthorizationHeader(authorization), null)
-            : (null, null);
-    }
-
-    // Browsers attach cookies to WebSocket handshakes from any page (CORS does not apply there), so a cookie only
-    // authenticates a request from no browser page (no Origin), the server's own origin, or a CORS_ORIGIN entry.
-    private bool CookieOriginAllowed(SocketHandshake handshake, string socketId)
-    {
-        if (!handshake.Headers.TryGetValue("origin", out var origin) || string.IsNullOrEmpty(origin))
-        {
-            return true;
-        }
-
-        foreach (var allowed in _corsOrigins)
-        {
-            if (string.Equals(allowed, origin, StringComparison.OrdinalIgnoreCase))
-            {
-                return true;
-            }
-        }
-
-        // Same origin means same scheme too: an http:// page must not ride on the cookies of the https:// site.
-        if (Uri.TryCreate(origin, UriKind.Absolute, out var uri)
-            && handshake.Headers.TryGetValue("host", out var host)
-            && string.Equals(uri.Authority, host, StringComparison.OrdinalIgnoreCase)
-            && uri.Scheme == (handshake.Secure ? Uri.UriSchemeHttps : Uri.UriSchemeHttp))
-        {
-            return true;
-        }
-
-        RealtimeLog.CookieOriginRejected(logger, socketId, origin);
-        return false;
-    }
 }
 
 internal enum ClientEvent
