@@ -76,6 +76,8 @@ public static class RavenServerHostingExtensions
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
+            kestrel.Limits.MaxConcurrentConnections = options.MaxConcurrentConnections;
+            kestrel.Limits.MaxConcurrentUpgradedConnections = options.MaxConcurrentUpgradedConnections;
         });
 
         services.AddRavenChat(chat =>

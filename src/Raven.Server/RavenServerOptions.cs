@@ -212,6 +212,34 @@ public sealed class RavenServerOptions
     [ConfigurationKeyName("MAX_REQUEST_BODY_BYTES")]
     public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
 
+    /// <summary>Kestrel's cap on open connections; unset means no cap.</summary>
+    [ConfigurationKeyName("MAX_CONCURRENT_CONNECTIONS")]
+    public long? MaxConcurrentConnections { get; set; }
+
+    /// <summary>Kestrel's cap on upgraded (WebSocket) connections; unset means no cap.</summary>
+    [ConfigurationKeyName("MAX_CONCURRENT_UPGRADED_CONNECTIONS")]
+    public long? MaxConcurrentUpgradedConnections { get; set; }
+
+    /// <summary>Most live Engine.IO sessions on this node (0 = no cap).</summary>
+    [ConfigurationKeyName("SOCKET_MAX_SESSIONS")]
+    public int SocketMaxSessions { get; set; } = 100_000;
+
+    /// <summary>Most sessions that have not sent CONNECT yet (0 = no cap); they live at most 10 s.</summary>
+    [ConfigurationKeyName("SOCKET_MAX_PENDING_SESSIONS")]
+    public int SocketMaxPendingSessions { get; set; } = 10_000;
+
+    /// <summary>Most live Engine.IO sessions per client IP (0 = no cap).</summary>
+    [ConfigurationKeyName("SOCKET_MAX_SESSIONS_PER_IP")]
+    public int SocketMaxSessionsPerIp { get; set; } = 1_000;
+
+    /// <summary>Engine.IO handshakes per second per client IP, sustained (0 = no limit; bursts of 10× pass).</summary>
+    [ConfigurationKeyName("SOCKET_HANDSHAKES_PER_SECOND_PER_IP")]
+    public int SocketHandshakesPerSecondPerIp { get; set; } = 20;
+
+    /// <summary>Whether the per-IP socket limits apply to loopback clients too (off: local load tests).</summary>
+    [ConfigurationKeyName("SOCKET_LIMITS_LOOPBACK")]
+    public bool SocketLimitsLoopback { get; set; }
+
     /// <summary>The default of <see cref="PasswordHashIterations"/> (ASP.NET Core Identity's own).</summary>
     public const int DefaultPasswordHashIterations = 100_000;
 

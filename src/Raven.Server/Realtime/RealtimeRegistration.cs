@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Raven.Server.Realtime.Internal;
 using Raven.SocketIO;
 using Raven.SocketIO.Redis;
@@ -20,6 +21,16 @@ internal static class RealtimeRegistration
             io.EngineIO.MaxHttpBufferSize = 1_000_000;
             // CORS comes from the app's CORS middleware (the REST policy from CORS_ORIGIN), which runs for
             // /socket.io/ too.
+        });
+        services.AddOptions<SocketIOOptions>().Configure<IOptions<RavenServerOptions>>((io, server) =>
+        {
+            var limits = io.EngineIO.Limits;
+            limits.MaxSessions = server.Value.SocketMaxSessions;
+            limits.MaxPendingSessions = server.Value.SocketMaxPendingSessions;
+            limits.MaxSessionsPerAddress = server.Value.SocketMaxSessionsPerIp;
+            limits.HandshakesPerSecondPerAddress = server.Value.SocketHandshakesPerSecondPerIp;
+            limits.HandshakeBurstPerAddress = server.Value.SocketHandshakesPerSecondPerIp * 10;
+            limits.ApplyToLoopback = server.Value.SocketLimitsLoopback;
         });
 
         // REDIS_URL: several nodes act as one: broadcasts, room changes and fetches cross through the Redis adapter
