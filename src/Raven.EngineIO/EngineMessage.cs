@@ -7,7 +7,6 @@ namespace Raven.EngineIO;
 /// </summary>
 public sealed class EngineMessage
 {
-    private readonly ReadOnlyMemory<byte> _prefixedByEncoder;
     private byte[]? _prefixedText;
     private byte[]? _base64Polling;
 
@@ -17,10 +16,10 @@ public sealed class EngineMessage
         IsBinary = isBinary;
     }
 
-    private EngineMessage(ReadOnlyMemory<byte> prefixed)
+    private EngineMessage(byte[] prefixed)
     {
-        Data = prefixed[1..];
-        _prefixedByEncoder = prefixed;
+        Data = prefixed.AsMemory(1);
+        _prefixedText = prefixed;
     }
 
     /// <summary>The UTF-8 text (without the <c>4</c> type byte) or the binary payload.</summary>
@@ -38,9 +37,10 @@ public sealed class EngineMessage
     /// reserve that byte up front spare the transports a copy of every message. The memory must not change afterwards.
     /// </summary>
     /// <exception cref="ArgumentException">The buffer does not start with <c>4</c>.</exception>
-    public static EngineMessage PrefixedText(ReadOnlyMemory<byte> prefixed)
+    public static EngineMessage PrefixedText(byte[] prefixed)
     {
-        if (prefixed.IsEmpty || prefixed.Span[0] != (byte)'4')
+        ArgumentNullException.ThrowIfNull(prefixed);
+        if (prefixed.Length == 0 || prefixed[0] != (byte)'4')
         {
             throw new ArgumentException("The message must start with the Engine.IO type byte '4'.", nameof(prefixed));
         }
@@ -54,11 +54,6 @@ public sealed class EngineMessage
     /// <summary>Text messages: <c>4</c> followed by the text, as one WebSocket text frame or polling packet carries it.</summary>
     internal ReadOnlyMemory<byte> GetPrefixedText()
     {
-        if (!_prefixedByEncoder.IsEmpty)
-        {
-            return _prefixedByEncoder;
-        }
-
         return _prefixedText ??= Build(Data.Span);
 
         static byte[] Build(ReadOnlySpan<byte> text)

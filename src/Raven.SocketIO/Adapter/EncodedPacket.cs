@@ -33,8 +33,8 @@ public sealed class EncodedPacket
     /// The encoder's form: <paramref name="prefixed"/> starts with the Engine.IO message type <c>4</c>, written there
     /// once, so no transport copies the packet to put it in front.
     /// </summary>
-    internal static EncodedPacket FromPrefixed(ReadOnlyMemory<byte> prefixed, IReadOnlyList<ReadOnlyMemory<byte>> attachments)
-        => new(EngineMessage.PrefixedText(prefixed), prefixed[1..], attachments);
+    internal static EncodedPacket FromPrefixed(byte[] prefixed, IReadOnlyList<ReadOnlyMemory<byte>> attachments)
+        => new(EngineMessage.PrefixedText(prefixed), prefixed.AsMemory(1), attachments);
 
     /// <summary>The Socket.IO packet text as UTF-8, e.g. <c>2/chat,["hello",1]</c>.</summary>
     public ReadOnlyMemory<byte> Text { get; }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Raven.EngineIO;
@@ -303,8 +304,17 @@ internal sealed class SocketClient
         };
     }
 
-    private static Dictionary<string, string> CaseInsensitive(IReadOnlyDictionary<string, string> headers)
+    /// <summary>
+    /// Socket.IO promises case-insensitive header names. Engine.IO's snapshot already is (then it is shared, not
+    /// copied: headers are the largest thing a connection keeps); any other dictionary is copied once per session.
+    /// </summary>
+    private static IReadOnlyDictionary<string, string> CaseInsensitive(IReadOnlyDictionary<string, string> headers)
     {
+        if (headers is Dictionary<string, string> dictionary && ReferenceEquals(dictionary.Comparer, StringComparer.OrdinalIgnoreCase))
+        {
+            return dictionary;
+        }
+
         var result = new Dictionary<string, string>(headers.Count, StringComparer.OrdinalIgnoreCase);
         foreach (var (key, value) in headers)
         {
@@ -318,7 +328,7 @@ internal sealed class SocketClient
     {
         Span<byte> bytes = stackalloc byte[15];
         RandomNumberGenerator.Fill(bytes);
-        return Convert.ToBase64String(bytes).Replace('+', '-').Replace('/', '_');
+        return Base64Url.EncodeToString(bytes);
     }
 
     private void OnConnectTimeout()

@@ -6,13 +6,13 @@ namespace Raven.SocketIO.Internal;
 /// one slot (no copy of what is there), and a dispatch scans the few entries a socket has (the chat has four).
 /// </summary>
 /// <remarks>
+/// Locks on itself (it is internal and never exposed): one object fewer per socket.
 /// Dispatch reads the array and count under the lock and then iterates outside it. That is safe without copying:
 /// a registration either writes a slot beyond the snapshot's count or moves to a new array, never changing a slot
 /// the snapshot can see.
 /// </remarks>
 internal sealed class SocketEventHandlers
 {
-    private readonly object _gate = new();
     private (string Name, Func<SocketIOEvent, Task> Handler)[] _named = [];
     private int _count;
     private Func<SocketIOEvent, Task>[] _any = [];
@@ -20,7 +20,7 @@ internal sealed class SocketEventHandlers
 
     public void Add(string eventName, Func<SocketIOEvent, Task> handler)
     {
-        lock (_gate)
+        lock (this)
         {
             if (_count == _named.Length)
             {
@@ -35,7 +35,7 @@ internal sealed class SocketEventHandlers
 
     public void AddAny(Func<SocketIOEvent, Task> handler)
     {
-        lock (_gate)
+        lock (this)
         {
             _any = [.. _any, handler];
         }
@@ -43,7 +43,7 @@ internal sealed class SocketEventHandlers
 
     public void AddMiddleware(Func<SocketIOEvent, Func<Task>, Task> middleware)
     {
-        lock (_gate)
+        lock (this)
         {
             _middleware = [.. _middleware, middleware];
         }
@@ -65,7 +65,7 @@ internal sealed class SocketEventHandlers
 
         (string Name, Func<SocketIOEvent, Task> Handler)[] named;
         int count;
-        lock (_gate)
+        lock (this)
         {
             (named, count) = (_named, _count);
         }
