@@ -9,7 +9,6 @@ namespace Raven.Benchmarks;
 /// folder, or PostgreSQL when <c>RAVEN_BENCH_DATABASE_URL</c> is set. Per operation = per message sent or page read.
 /// </summary>
 [MemoryDiagnoser]
-[SimpleJob(launchCount: 1, warmupCount: 2, iterationCount: 6)]
 public class StoreBenchmarks
 {
     private const int SequentialSends = 100;
