@@ -9,7 +9,6 @@ namespace Raven.Benchmarks;
 /// folder, or PostgreSQL when <c>RAVEN_BENCH_DATABASE_URL</c> is set. Per operation = per message sent or page read.
 /// </summary>
 [MemoryDiagnoser]
-[SimpleJob(launchCount: 1, warmupCount: 2, iterationCount: 6)]
 public class StoreBenchmarks
 {
     private const int SequentialSends = 100;
@@ -26,7 +25,12 @@ public class StoreBenchmarks
     public void Setup()
     {
         _directory = Path.Combine(Path.GetTempPath(), "raven-store-bench", Guid.NewGuid().ToString("N"));
-        var options = Options.Create(new ChatOptions { DataDirectory = _directory, PasswordHashIterations = 1000 });
+        var options = Options.Create(new ChatOptions
+        {
+            DataDirectory = _directory,
+            PasswordHashIterations = 1000,
+            DatabaseUrl = Environment.GetEnvironmentVariable("RAVEN_BENCH_DATABASE_URL"),
+        });
         _database = new ChatDatabase(options);
         _chat = new ChatService(_database, options);
         _database.InitializeAsync().GetAwaiter().GetResult();
@@ -50,7 +54,10 @@ public class StoreBenchmarks
     {
         _database.DisposeAsync().AsTask().GetAwaiter().GetResult();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(_directory, recursive: true);
+        if (Directory.Exists(_directory))
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
     }
 
     /// <summary>One sender, each send awaited before the next (latency of one send).</summary>

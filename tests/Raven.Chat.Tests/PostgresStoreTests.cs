@@ -75,6 +75,10 @@ public class PostgresStoreTests
         User bobby = await chat.RegisterAsync("bobby", "bobby@example.com", "secret1");
         Conversation dm = await chat.CreateConversationAsync(alice.Id, ConversationType.Direct, null, [bobby.Id]);
         await chat.SendMessageAsync(alice.Id, dm.Id, new NewMessage("before", null, null));
+        // Another node that stays idle through the outage: its pooled connections are cut without it noticing.
+        await using var idleDatabase = new ChatDatabase(options);
+        var idleNode = new ChatService(idleDatabase, options);
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => idleNode.GetMessagesAsync(bobby.Id, dm.Id, new HistoryQuery(20, null, null))));
 
         await server.StopAsync();
         ChatException send = await Expect.Fails(ChatErrorKind.Unavailable,
@@ -84,10 +88,13 @@ public class PostgresStoreTests
         await Expect.Fails(ChatErrorKind.Unavailable, () => chat.MarkReadAsync(bobby.Id, dm.Id));
 
         await server.StartAgainAsync();
+        // The first calls after the restart succeed on both nodes: dead pooled connections are dropped and the unit re-run.
+        Assert.Single(await idleNode.GetMessagesAsync(bobby.Id, dm.Id, new HistoryQuery(20, null, null)));
+        await idleNode.MarkReadAsync(bobby.Id, dm.Id);
         Message after = await chat.SendMessageAsync(alice.Id, dm.Id, new NewMessage("after", null, null));
         IReadOnlyList<Message> history = await chat.GetMessagesAsync(bobby.Id, dm.Id, new HistoryQuery(20, null, null));
         Assert.Equal(["after", "before"], history.Select(m => m.Text));
         Assert.Equal(after.Id, history[0].Id);
-        Assert.Equal(2, (await chat.ListConversationsAsync(bobby.Id)).Single().UnreadCount);
+        Assert.Equal(1, (await chat.ListConversationsAsync(bobby.Id)).Single().UnreadCount);
     }
 }

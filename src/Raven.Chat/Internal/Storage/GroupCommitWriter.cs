@@ -23,6 +23,7 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
     private readonly Channel<PendingWrite> _queue = Channel.CreateBounded<PendingWrite>(
         new BoundedChannelOptions(Capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
     private readonly Task _loop;
+    private bool _committing;
 
     public GroupCommitWriter(SqlStore store)
     {
@@ -83,6 +84,7 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
 
     private async Task CommitWithRetriesAsync(List<PendingWrite> batch)
     {
+        bool staleRetried = false;
         for (int attempt = 1; ; attempt++)
         {
             try
@@ -98,6 +100,11 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
             catch (DbException ex) when (_store.IsSerializationConflict(ex) && attempt < MaxConflictRetries)
             {
                 await SqlStore.ConflictBackoffAsync(attempt, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (!_committing && !staleRetried && _store.IsStaleConnection(ex))
+            {
+                // A pooled connection cut by an outage, before COMMIT was sent: nothing was written, run the batch again.
+                staleRetried = true;
             }
 #pragma warning disable CA1031 // The loop must survive anything; every caller gets the failure instead.
             catch (Exception ex)
@@ -120,6 +127,7 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
         await _store.InitializeAsync(CancellationToken.None).ConfigureAwait(false);
         await using IAsyncDisposable writeLock = await _store.AcquireGroupWriteLockAsync(CancellationToken.None).ConfigureAwait(false);
         await using ConnectionLease lease = await _store.RentWriterAsync(CancellationToken.None).ConfigureAwait(false);
+        _committing = false;
         try
         {
             await using DbTransaction transaction = await _store.BeginGroupTransactionAsync(lease.Connection, CancellationToken.None).ConfigureAwait(false);
@@ -153,6 +161,7 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
                 return;
             }
 
+            _committing = true;
             await transaction.CommitAsync().ConfigureAwait(false);
         }
         catch

@@ -56,6 +56,18 @@ internal sealed class PostgresStore : SqlStore
         _ => false,
     };
 
+    // A connection the server ended (shutdown/restart: 57P01..57P03 admin/crash shutdown, 08xxx) or whose socket broke,
+    // not a refused new connection (then the database is simply down and retrying now would not help).
+    protected override bool IsStaleConnectionCore(Exception exception) => exception switch
+    {
+        PostgresException pg => pg.SqlState is PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown
+            or ['0', '8', ..],
+        NpgsqlException { InnerException: IOException or EndOfStreamException } => true,
+        _ => false,
+    };
+
+    protected override void ClearIdleConnections() => _dataSource.Clear();
+
     protected override async ValueTask<ConnectionLease> RentAsync(CancellationToken ct)
     {
         NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);

@@ -47,26 +47,38 @@ internal abstract class SqlStore : IAsyncDisposable
     /// </summary>
     public async Task<T> ReadAsync<T>(Func<DbSession, Task<T>> work, CancellationToken ct)
     {
-        try
+        for (int attempt = 1; ; attempt++)
         {
-            await InitializeAsync(ct).ConfigureAwait(false);
-            await using ConnectionLease lease = await RentAsync(ct).ConfigureAwait(false);
             try
             {
-                await using DbTransaction transaction = await BeginReadTransactionAsync(lease.Connection, ct).ConfigureAwait(false);
-                T result = await work(new DbSession(lease, transaction, ct, this)).ConfigureAwait(false);
-                await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
-                return result;
+                return await ReadOnceAsync(work, ct).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is not ChatException)
+            catch (Exception ex) when (attempt == 1 && IsStaleConnection(ex))
             {
-                lease.Discard();
-                throw;
+                // Reads are safe to repeat; the stale pool was dropped, the next connection is fresh.
+            }
+            catch (Exception ex) when (IsUnavailable(ex, ct))
+            {
+                throw Unavailable(ex);
             }
         }
-        catch (Exception ex) when (IsUnavailable(ex, ct))
+    }
+
+    private async Task<T> ReadOnceAsync<T>(Func<DbSession, Task<T>> work, CancellationToken ct)
+    {
+        await InitializeAsync(ct).ConfigureAwait(false);
+        await using ConnectionLease lease = await RentAsync(ct).ConfigureAwait(false);
+        try
         {
-            throw Unavailable(ex);
+            await using DbTransaction transaction = await BeginReadTransactionAsync(lease.Connection, ct).ConfigureAwait(false);
+            T result = await work(new DbSession(lease, transaction, ct, this)).ConfigureAwait(false);
+            await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+            return result;
+        }
+        catch (Exception ex) when (ex is not ChatException)
+        {
+            lease.Discard();
+            throw;
         }
     }
 
@@ -78,6 +90,7 @@ internal abstract class SqlStore : IAsyncDisposable
     /// </summary>
     public async Task<T> WriteAsync<T>(Func<DbSession, Task<T>> work, CancellationToken ct)
     {
+        bool committing = false, staleRetried = false;
         for (int attempt = 1; ; attempt++)
         {
             try
@@ -85,11 +98,13 @@ internal abstract class SqlStore : IAsyncDisposable
                 await InitializeAsync(ct).ConfigureAwait(false);
                 await using IAsyncDisposable writeLock = await AcquireWriteLockAsync(ct).ConfigureAwait(false);
                 await using ConnectionLease lease = await RentAsync(ct).ConfigureAwait(false);
+                committing = false;
                 try
                 {
                     await using DbTransaction transaction = await BeginWriteTransactionAsync(lease.Connection, grouped: false, ct).ConfigureAwait(false);
                     T result = await work(new DbSession(lease, transaction, ct, this)).ConfigureAwait(false);
                     // Not cancellable: once the work succeeded, abandoning the commit would only lose it.
+                    committing = true;
                     await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
                     return result;
                 }
@@ -102,6 +117,11 @@ internal abstract class SqlStore : IAsyncDisposable
             catch (DbException ex) when (IsSerializationConflict(ex) && attempt < MaxConflictRetries)
             {
                 await ConflictBackoffAsync(attempt, ct).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (!committing && !staleRetried && IsStaleConnection(ex))
+            {
+                // Failed before COMMIT was sent, so nothing was written: safe to run once more on a fresh connection.
+                staleRetried = true;
             }
             catch (Exception ex) when (IsUnavailable(ex, ct))
             {
@@ -165,6 +185,29 @@ internal abstract class SqlStore : IAsyncDisposable
 
     internal static Task ConflictBackoffAsync(int attempt, CancellationToken ct) =>
         Task.Delay(Random.Shared.Next(1, 2 + Math.Min(50, attempt * attempt * 2)), ct);
+
+    /// <summary>
+    /// True when <paramref name="exception"/> says the connection itself was dead (e.g. a pooled connection the
+    /// database closed while it was down or restarting). The store then drops its idle connections
+    /// (<see cref="ClearIdleConnections"/>), and a unit that had not sent COMMIT yet is run once more.
+    /// </summary>
+    public bool IsStaleConnection(Exception exception)
+    {
+        if (!IsStaleConnectionCore(exception))
+        {
+            return false;
+        }
+
+        ClearIdleConnections();
+        return true;
+    }
+
+    protected virtual bool IsStaleConnectionCore(Exception exception) => false;
+
+    /// <summary>Closes every idle pooled connection (they may all have been cut by the same outage).</summary>
+    protected virtual void ClearIdleConnections()
+    {
+    }
 
     /// <summary>Dialect part of <see cref="IsUnavailable"/>.</summary>
     protected abstract bool IsUnavailableCore(DbException exception);
