@@ -20,7 +20,7 @@ public sealed partial class RedisAdapter
         }
 
         ReadOnlyMemory<byte> payload = (byte[])message.Message!;
-        if (!RedisMessageReader.TryReadBroadcast(payload.Span, Uid, Namespace.Name, out var broadcast))
+        if (!RedisMessageReader.TryReadBroadcast(payload.Span, _uidUtf8, Namespace.Name, out var broadcast))
         {
             return;
         }

@@ -27,6 +27,7 @@ public sealed partial class RedisAdapter : LocalAdapter
     private readonly ConcurrentDictionary<string, PendingBroadcastAck> _ackRequests = new(StringComparer.Ordinal);
     private readonly List<ChannelMessageQueue> _queues = [];
     private readonly CancellationTokenSource _closed = new();
+    private readonly byte[] _uidUtf8;
 
     internal RedisAdapter(SocketNamespace nsp, RedisAdapterConnection connection, RedisAdapterOptions options, JsonSerializerOptions json, ILogger logger)
         : base(nsp)
@@ -36,6 +37,7 @@ public sealed partial class RedisAdapter : LocalAdapter
         _json = json;
         _logger = logger;
         Uid = NewId();
+        _uidUtf8 = System.Text.Encoding.UTF8.GetBytes(Uid);
         _channels = new RedisChannels(options.Key, nsp.Name, Uid);
     }
 

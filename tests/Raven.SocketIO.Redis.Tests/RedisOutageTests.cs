@@ -1,9 +1,10 @@
 using Raven.Testing;
+using Xunit.Abstractions;
 
 namespace Raven.SocketIO.Redis.Tests;
 
 /// <summary>Redis going away and coming back: local delivery never stops, cross-server delivery resumes by itself.</summary>
-public sealed class RedisOutageTests
+public sealed class RedisOutageTests(ITestOutputHelper output)
 {
     [Fact]
     public async Task LocalDeliveryContinuesWhileRedisIsDownAndCrossServerDeliveryResumesAfterARestart()
@@ -38,6 +39,7 @@ public sealed class RedisOutageTests
         }
 
         await resumed;
+        output.WriteLine($"cross-server delivery resumed {(DateTime.UtcNow - started).TotalSeconds:0.0} s after redis-server was started again");
         // And requests work again too (subscriptions of both servers are back).
         await Cluster.WaitForServersAsync(ioA, 2);
         Assert.Equal(2, (await ioA.FetchSocketsAsync()).Count);

@@ -60,6 +60,12 @@ internal static class RealtimeRegistration
         var handlers = app.Services.GetRequiredService<ChatSocketHandlers>();
         io.Use(handlers.AuthenticateAsync);
         io.OnConnection(handlers.OnConnectedAsync);
+        if (app.Services.GetRequiredService<IPresenceTracker>() is RedisPresenceTracker shared)
+        {
+            // Users of a node that died went offline without a disconnect here: announce them too.
+            shared.UsersTimedOut += userId => handlers.AnnounceAsync(userId, online: false);
+        }
+
         app.MapSocketIO("/socket.io");
     }
 }

@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.Text;
 using System.Text.Json;
 using Raven.SocketIO.Adapter;
 
@@ -15,7 +13,7 @@ internal sealed record IncomingBroadcast(byte[] Json, List<ReadOnlyMemory<byte>>
 internal static class RedisMessageReader
 {
     /// <summary>Reads <c>[uid, packet, opts]</c>; false when it is this server's own message or another namespace's.</summary>
-    public static bool TryReadBroadcast(ReadOnlySpan<byte> message, string ownUid, string nsp, out IncomingBroadcast? broadcast)
+    public static bool TryReadBroadcast(ReadOnlySpan<byte> message, ReadOnlySpan<byte> ownUid, string nsp, out IncomingBroadcast? broadcast)
     {
         broadcast = null;
         var reader = new MessagePackReader(message);
@@ -24,7 +22,7 @@ internal static class RedisMessageReader
             throw new FormatException("A broadcast is [uid, packet, opts].");
         }
 
-        if (reader.PeekKind() == MessagePackKind.String && reader.ReadStringBytes().SequenceEqual(Encoding.UTF8.GetBytes(ownUid)))
+        if (reader.PeekKind() == MessagePackKind.String && reader.ReadStringBytes().SequenceEqual(ownUid))
         {
             return false;
         }

@@ -176,6 +176,121 @@ public sealed class MultiNodeTests : IAsyncLifetime
         Assert.Empty(acknowledged.Except(seen));
     }
 
+    [Fact]
+    public async Task When_redis_restarts_mid_traffic_each_node_keeps_serving_and_cross_node_delivery_resumes()
+    {
+        var alice = await UserAsync(_node1, "alice");
+        var bob = await UserAsync(_node1, "bob");
+        var conversation = await GroupAsync(alice, bob);
+        var a = await ConnectAsync(_node1, alice);
+        var b = await ConnectAsync(_node2, bob);
+        await JoinAsync(a, conversation);
+        await JoinAsync(b, conversation);
+
+        async Task<string> SendAsync(string text)
+        {
+            var ack = await a.EmitWithAckAsync("send_message", Wait, new { conversation_id = conversation, text });
+            Assert.True(ack[0].GetProperty("ok").GetBoolean(), ack[0].ToString());
+            return ack[0].GetProperty("data").GetProperty("id").GetString()!;
+        }
+
+        await SendAsync("before");
+        await b.WaitForEventAsync("new_message", Wait, e => Text(e) == "before");
+
+        await _redis.StopAsync();
+        // Redis is down: sends are still stored and acknowledged, and the sender's own node still delivers.
+        var during = await SendAsync("during");
+        await a.WaitForEventAsync("new_message", Wait, e => Text(e) == "during");
+
+        await _redis.StartAgainAsync();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        var n = 0;
+        while (!b.EventsNamed("new_message").Any(e => Text(e)!.StartsWith("after", StringComparison.Ordinal)))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "cross-node delivery did not resume after Redis came back");
+            await SendAsync($"after{n++}");
+            await Task.Delay(200);
+        }
+
+        // What bob missed while Redis was down is in the history.
+        using var api = _node2.NewClient();
+        api.Bearer = bob.Client.CookieValue("accessToken");
+        var history = (await api.GetAsync($"/api/v1/messages/conversation/{conversation}?limit=100")).Data;
+        Assert.Contains(history.EnumerateArray(), m => m.GetProperty("id").GetString() == during);
+        // Presence is back in Redis too (the next heartbeat re-creates the entries): bob is online as seen from node 1.
+        var presence = (IPresenceService)_node1.Services.GetService(typeof(IPresenceService))!;
+        deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!presence.IsOnline(bob.Id))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "presence did not come back after Redis restarted");
+            await Task.Delay(200);
+        }
+    }
+
+    [Fact]
+    public async Task A_killed_node_process_takes_its_users_offline_and_their_friends_hear_it()
+    {
+        var watcher = await UserAsync(_node1, "watch");
+        var victim = await UserAsync(_node1, "crash");
+        await GroupAsync(victim, watcher);
+        var w = await ConnectAsync(_node1, watcher);
+
+        // A third node as a separate OS process, so it can really be killed (no shutdown code runs).
+        var (process, url) = await StartNodeProcessAsync();
+        await using var _ = process;
+        await ConnectAsync(url, victim);
+        await w.WaitForEventAsync("friend_status_changed", Wait, e => Field(e, "user_id") == victim.Id && Field(e, "status") == "online");
+
+        await process.StopAsync();
+
+        // Bound: entry lifetime (15 s) + one heartbeat (5 s); allow generous slack on a busy machine.
+        var offline = await w.WaitForEventAsync("friend_status_changed", TimeSpan.FromSeconds(60), e => Field(e, "user_id") == victim.Id && Field(e, "status") == "offline");
+        Assert.NotNull(offline);
+        Assert.False(await OnlineStatusAsync(_node1, victim.Id));
+        Assert.False(await OnlineStatusAsync(_node2, victim.Id));
+    }
+
+    private async Task<(ExternalProcess Process, string Url)> StartNodeProcessAsync()
+    {
+        var port = FreePort.Get();
+        var url = $"http://127.0.0.1:{port}";
+        var process = ExternalProcess.Start("dotnet",
+        [
+            Path.Combine(AppContext.BaseDirectory, "Raven.Server.dll"),
+            "--environment=Testing",
+            $"--urls={url}",
+            $"--DATA_DIR={_dataDirectory}",
+            $"--JWT_SECRET={RavenTestServer.JwtSecret}",
+            $"--REDIS_URL={_redis.Url}",
+            "--PASSWORD_HASH_ITERATIONS=1000",
+        ]);
+        using var http = new HttpClient();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            try
+            {
+                if ((await http.GetAsync($"{url}/healthz")).IsSuccessStatusCode)
+                {
+                    return (process, url);
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+
+            if (DateTime.UtcNow > deadline || process.HasExited)
+            {
+                var output = process.RecentOutput;
+                await process.DisposeAsync();
+                throw new TimeoutException($"The node process did not become healthy:\n{output}");
+            }
+
+            await Task.Delay(200);
+        }
+    }
+
     private async Task WaitForClusterAsync()
     {
         var io = (Raven.SocketIO.SocketIOServer)_node1.Services.GetService(typeof(Raven.SocketIO.SocketIOServer))!;
@@ -201,9 +316,11 @@ public sealed class MultiNodeTests : IAsyncLifetime
         return response.Data.GetProperty("id").GetString()!;
     }
 
-    private async Task<SocketIOTestClient> ConnectAsync(RavenTestServer node, TestUser user)
+    private Task<SocketIOTestClient> ConnectAsync(RavenTestServer node, TestUser user) => ConnectAsync(node.BaseUrl, user);
+
+    private async Task<SocketIOTestClient> ConnectAsync(string baseUrl, TestUser user)
     {
-        var client = await _clients.ConnectAsync(node.BaseUrl, new
+        var client = await _clients.ConnectAsync(baseUrl, new
         {
             auth = new { token = user.Client.CookieValue("accessToken") },
             transports = new[] { "websocket" },

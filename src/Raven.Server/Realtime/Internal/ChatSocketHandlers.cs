@@ -273,7 +273,7 @@ internal sealed class ChatSocketHandlers(
         e.Ack(AckPayload.Success(new HeartbeatPayload(user.UserId, "online", UtcDateTimeOffsetConverter.ToIso(now))));
     }
 
-    private async Task AnnounceAsync(string userId, bool online)
+    internal async Task AnnounceAsync(string userId, bool online)
     {
         try
         {

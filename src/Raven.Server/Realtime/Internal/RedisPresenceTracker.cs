@@ -11,6 +11,10 @@ namespace Raven.Server.Realtime.Internal;
 /// entry is unexpired: "came online" is the first socket in the whole cluster, "went offline" the last, so a user whose
 /// tabs are on several nodes is announced once. While Redis is down each node falls back to what it knows itself, and
 /// the next heartbeat after Redis is back re-creates its entries.
+/// <para>Nodes also register themselves (<c>raven:presence:nodes</c>, same lifetime) with the set of their users
+/// (<c>raven:presence:node:{nodeId}</c>). On every heartbeat each node sweeps: it claims a node whose registration
+/// expired (one claimer wins the <c>ZREM</c>), removes that node's entries and raises <see cref="UsersTimedOut"/> for
+/// the users who are thereby offline, so their friends hear about it at most lifetime + interval (20 s) after the crash.</para>
 /// </summary>
 internal sealed partial class RedisPresenceTracker : IPresenceTracker, IDisposable
 {
@@ -27,14 +31,18 @@ internal sealed partial class RedisPresenceTracker : IPresenceTracker, IDisposab
         if redis.call('ZSCORE', @key, @node) then others = others - 1 end
         redis.call('ZADD', @key, @expiry, @node)
         redis.call('PEXPIRE', @key, @lifetime)
+        redis.call('SADD', @nodeUsers, @user)
         return others
         """);
 
     private static readonly LuaScript s_disconnect = LuaScript.Prepare("""
         redis.call('ZREM', @key, @node)
+        redis.call('SREM', @nodeUsers, @user)
         redis.call('ZREMRANGEBYSCORE', @key, '-inf', @now)
         return redis.call('ZCARD', @key)
         """);
+
+    private const string NodesKey = "raven:presence:nodes";
 
     private readonly IConnectionMultiplexer _redis;
     private readonly TimeProvider _time;
@@ -52,6 +60,9 @@ internal sealed partial class RedisPresenceTracker : IPresenceTracker, IDisposab
         _heartbeat = Task.Run(HeartbeatLoopAsync);
     }
 
+    /// <summary>Raised (on a heartbeat) for users who went offline because the node that held their last sockets died.</summary>
+    public event Func<string, Task>? UsersTimedOut;
+
     public async ValueTask<bool> SocketConnectedAsync(string userId, string socketId, DateTimeOffset now)
     {
         var firstHere = await _local.SocketConnectedAsync(userId, socketId, now);
@@ -63,7 +74,7 @@ internal sealed partial class RedisPresenceTracker : IPresenceTracker, IDisposab
 
         try
         {
-            var others = (long)await _redis.GetDatabase().ScriptEvaluateAsync(s_connect, Args(userId));
+            var others = (long)await _redis.GetDatabase().ScriptEvaluateAsync(s_connect, Args(userId, _node));
             return others == 0;
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
@@ -84,7 +95,7 @@ internal sealed partial class RedisPresenceTracker : IPresenceTracker, IDisposab
 
         try
         {
-            var remaining = (long)await _redis.GetDatabase().ScriptEvaluateAsync(s_disconnect, Args(userId));
+            var remaining = (long)await _redis.GetDatabase().ScriptEvaluateAsync(s_disconnect, Args(userId, _node));
             return remaining == 0;
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
@@ -147,7 +158,10 @@ internal sealed partial class RedisPresenceTracker : IPresenceTracker, IDisposab
         {
             // A node that stops cleanly takes its users' entries with it instead of letting them expire.
             var batch = _redis.GetDatabase().CreateBatch();
-            var removals = _local.OnlineUsers().Select(u => batch.SortedSetRemoveAsync(UserKey(u), _node)).ToArray();
+            var removals = _local.OnlineUsers().Select(u => batch.SortedSetRemoveAsync(UserKey(u), _node))
+                .Append(batch.SortedSetRemoveAsync(NodesKey, _node))
+                .Append(batch.KeyDeleteAsync(NodeUsersKey(_node)))
+                .ToArray();
             batch.Execute();
             Task.WaitAll(removals, TimeSpan.FromSeconds(2));
         }
@@ -162,9 +176,12 @@ internal sealed partial class RedisPresenceTracker : IPresenceTracker, IDisposab
         using var timer = new PeriodicTimer(HeartbeatInterval, _time);
         try
         {
+            // Register at once: a node that dies before its first tick must still be swept.
+            await RefreshAsync();
             while (await timer.WaitForNextTickAsync(_stopping.Token))
             {
                 await RefreshAsync();
+                await SweepDeadNodesAsync();
             }
         }
         catch (OperationCanceledException)
@@ -176,25 +193,57 @@ internal sealed partial class RedisPresenceTracker : IPresenceTracker, IDisposab
     private async Task RefreshAsync()
     {
         var users = _local.OnlineUsers();
-        if (users.Count == 0)
-        {
-            return;
-        }
-
         try
         {
             var expiry = (_time.GetUtcNow() + EntryLifetime).ToUnixTimeMilliseconds();
             var batch = _redis.GetDatabase().CreateBatch();
-            var writes = new List<Task>(users.Count * 2);
+            var writes = new List<Task>(users.Count * 3 + 1) { batch.SortedSetAddAsync(NodesKey, _node, expiry) };
             foreach (var user in users)
             {
                 writes.Add(batch.SortedSetAddAsync(UserKey(user), _node, expiry));
                 writes.Add(batch.KeyExpireAsync(UserKey(user), EntryLifetime));
+                // Re-adds what a restarted (empty) Redis lost.
+                writes.Add(batch.SetAddAsync(NodeUsersKey(_node), user));
             }
 
             batch.Execute();
             await Task.WhenAll(writes);
             _unavailable = 0;
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            LogUnavailable(ex);
+        }
+    }
+
+    /// <summary>Takes over the registrations of nodes that stopped heartbeating and announces their users offline.</summary>
+    private async Task SweepDeadNodesAsync()
+    {
+        try
+        {
+            var db = _redis.GetDatabase();
+            var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+            foreach (var dead in await db.SortedSetRangeByScoreAsync(NodesKey, double.NegativeInfinity, now, take: 16))
+            {
+                // Several nodes sweep at once; the one whose ZREM removes the entry does the work.
+                if (!await db.SortedSetRemoveAsync(NodesKey, dead))
+                {
+                    continue;
+                }
+
+                var node = dead.ToString();
+                foreach (var user in await db.SetMembersAsync(NodeUsersKey(node)))
+                {
+                    var userId = user.ToString();
+                    var remaining = (long)await db.ScriptEvaluateAsync(s_disconnect, Args(userId, node));
+                    if (remaining == 0 && !_local.IsOnline(userId) && UsersTimedOut is { } handler)
+                    {
+                        await handler(userId);
+                    }
+                }
+
+                await db.KeyDeleteAsync(NodeUsersKey(node));
+            }
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
@@ -214,13 +263,15 @@ internal sealed partial class RedisPresenceTracker : IPresenceTracker, IDisposab
         }
     }
 
-    private object Args(string userId)
+    private object Args(string userId, string node)
     {
         var now = _time.GetUtcNow();
         return new
         {
             key = (RedisKey)UserKey(userId),
-            node = _node,
+            nodeUsers = (RedisKey)NodeUsersKey(node),
+            user = userId,
+            node,
             now = now.ToUnixTimeMilliseconds(),
             expiry = (now + EntryLifetime).ToUnixTimeMilliseconds(),
             lifetime = (long)EntryLifetime.TotalMilliseconds,
@@ -241,6 +292,8 @@ internal sealed partial class RedisPresenceTracker : IPresenceTracker, IDisposab
     private static partial void PresenceStoreUnavailable(ILogger logger, Exception exception);
 
     private static string UserKey(string userId) => $"raven:presence:{userId}";
+
+    private static string NodeUsersKey(string node) => $"raven:presence:node:{node}";
 
     private static string LastSeenKey(string userId) => $"raven:presence:last-seen:{userId}";
 }
