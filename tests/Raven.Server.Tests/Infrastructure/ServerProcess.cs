@@ -28,6 +28,9 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public int Pid => _process.Id;
 
+    /// <summary>Whether the server process has ended (crashed, exited or was killed).</summary>
+    public bool HasExited => _process.HasExited;
+
     public string Stdout { get { lock (_stdout) { return _stdout.ToString(); } } }
 
     public string Stderr { get { lock (_stderr) { return _stderr.ToString(); } } }
