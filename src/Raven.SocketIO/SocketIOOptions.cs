@@ -16,7 +16,11 @@ public sealed class SocketIOOptions
     /// session limits. One object, used as is by <c>MapSocketIO</c>. Cross-origin access: chain
     /// <c>.RequireCors(...)</c> on the endpoint <c>MapSocketIO</c> returns.
     /// </summary>
-    public EngineIOOptions EngineIO { get; } = new();
+    /// <remarks>
+    /// Socket.IO marks a session established only when a namespace CONNECT passes its middleware (authentication),
+    /// so a client that keeps failing authentication stays under the pending-session cap and lifetime.
+    /// </remarks>
+    public EngineIOOptions EngineIO { get; } = new() { Limits = { EstablishOnFirstMessage = false } };
 
     /// <summary>
     /// Serializer settings for emitted arguments and typed binding. Default: web defaults (camelCase,

@@ -262,13 +262,13 @@ internal sealed class SocketClient
 
     /// <summary>
     /// The session got past a namespace's middleware for the first time: from now on it is a real client, not a
-    /// handshake that may be abandoned. Stops the connect timeout. Seam for Engine.IO (issue 6 #4: sessions that
-    /// have not sent CONNECT get a short lifetime and a cap): the lead wires the engine's "session established"
-    /// call here, e.g. <c>Connection.MarkEstablished()</c>.
+    /// handshake that may be abandoned. Stops the connect timeout and tells Engine.IO the session is established, so
+    /// it leaves the pending-session cap and its short pending lifetime.
     /// </summary>
     internal void OnFirstNamespaceConnected()
     {
         Interlocked.Exchange(ref _connectTimer, null)?.Dispose();
+        Connection.MarkEstablished();
     }
 
     private void SendConnectError(string nsp, string message, object? data)
