@@ -117,7 +117,8 @@ public sealed class PostgresServer : IAsyncDisposable
         string pgCtl = Path.Combine(_bin, "pg_ctl");
         string stop = $"'{pgCtl}' -D '{DataDirectory}' -m fast -w -t 30 stop";
         string script = (_runAs is null ? stop : $"runuser -u {_runAs} -- {stop}") + $" >/dev/null 2>&1; rm -rf '{_root}'";
-        using Process? shell = Process.Start(new ProcessStartInfo("sh", ["-c", script]) { UseShellExecute = false, WorkingDirectory = "/" });
+        // setsid: its own session, so a test host that ends its process tree does not cut the removal short.
+        using Process? shell = Process.Start(new ProcessStartInfo("setsid", ["sh", "-c", script]) { UseShellExecute = false, WorkingDirectory = "/" });
         shell?.WaitForExit(TimeSpan.FromSeconds(10));
     }
 
