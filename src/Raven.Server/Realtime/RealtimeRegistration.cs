@@ -19,6 +19,14 @@ internal static class RealtimeRegistration
             io.EngineIO.PingInterval = TimeSpan.FromMilliseconds(25000);
             io.EngineIO.PingTimeout = TimeSpan.FromMilliseconds(20000);
             io.EngineIO.MaxHttpBufferSize = 1_000_000;
+            // A session keeps only the handshake headers the chat reads (the token sources and the cookie's origin
+            // check), so up to MaxPendingSessions unconnected sessions cannot each hold a fat request's headers.
+            io.EngineIO.HandshakeHeaders.Clear();
+            foreach (var header in (string[])["cookie", "authorization", "origin", "host"])
+            {
+                io.EngineIO.HandshakeHeaders.Add(header);
+            }
+
             // CORS comes from the app's CORS middleware (the REST policy from CORS_ORIGIN), which runs for
             // /socket.io/ too.
         });

@@ -128,6 +128,12 @@ public sealed class HostileClientTests(ITestOutputHelper output)
         output.WriteLine($"slowloris closed after: {string.Join(", ", slowloris.Zip(slowlorisClosed, (s, t) => $"{s.Kind} {(t is { } d ? $"{d.TotalSeconds:0.0}s" : "never")}"))}");
         output.WriteLine($"polling slow reader afterwards: {pollingAfter?.Status.ToString() ?? "no answer"} {pollingAfter?.Body.Length ?? 0} chars");
 
+        var serverErrors = (server.Process.Stdout + server.Process.Stderr).Split('\n')
+            .Where(l => l.Contains("fail:", StringComparison.Ordinal) || l.Contains("crit:", StringComparison.Ordinal) || l.Contains("Unhandled", StringComparison.Ordinal))
+            .ToList();
+        output.WriteLine($"server error log lines: {serverErrors.Count}");
+        serverErrors.Take(20).ToList().ForEach(output.WriteLine);
+        Assert.True(!serverErrors.Any(l => l.Contains("crit:", StringComparison.Ordinal) || l.Contains("Unhandled", StringComparison.Ordinal)), $"{replay} {string.Join("\n", serverErrors.Take(20))}");
         Assert.True(attacks.Violations.IsEmpty, $"{replay} {string.Join("\n", attacks.Violations.Distinct())}");
         Assert.True(slowlorisClosed.All(t => t is not null), $"{replay} a slowloris connection was still open when it had sent everything");
 

@@ -33,6 +33,9 @@ internal sealed class HostileServer : IAsyncDisposable
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
             ["DATA_DIR"] = dataDirectory,
             ["JWT_SECRET"] = "hostile-client-test-secret-of-forty-bytes!",
+            // Workstation GC: collections follow allocation closely, so RSS after an attack shows what the server
+            // still holds rather than how large the server GC chose to let its heaps grow (no test-only GC hook exists).
+            ["DOTNET_gcServer"] = "0",
             ["PASSWORD_HASH_ITERATIONS"] = RavenServerOptions.MinimumPasswordHashIterations.ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
         foreach (var (key, value) in extra ?? new Dictionary<string, string>())

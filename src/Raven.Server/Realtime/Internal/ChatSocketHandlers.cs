@@ -320,7 +320,9 @@ internal sealed class ChatSocketHandlers(
             if (Interlocked.Increment(ref user.Strikes) >= guard.DisconnectAfter)
             {
                 RealtimeLog.RateLimitDisconnect(logger, e.Socket.Id, user.UserId);
-                e.Socket.Disconnect();
+                // close: the transport too. A namespace-only disconnect leaves the connection open, and the abuser
+                // keeps being read (or sends CONNECT again, costing a token check and a user lookup each time).
+                e.Socket.Disconnect(close: true);
             }
 
             return;
