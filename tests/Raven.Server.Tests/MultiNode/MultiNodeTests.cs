@@ -262,7 +262,7 @@ public sealed class MultiNodeTests : IAsyncLifetime
             $"--DATA_DIR={_dataDirectory}",
             $"--JWT_SECRET={RavenTestServer.JwtSecret}",
             $"--REDIS_URL={_redis.Url}",
-            "--PASSWORD_HASH_ITERATIONS=1000",
+            "--PASSWORD_HASH_ITERATIONS=10000",
         ]);
         using var http = new HttpClient();
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
