@@ -67,13 +67,16 @@ public sealed class RavenTestServer : IAsyncDisposable
     public ApiClient NewClient() => new(BaseUrl);
 
     /// <summary>Signs up a fresh user and signs the returned client in (cookies set).</summary>
-    public async Task<TestUser> NewUserAsync(string prefix = "user")
+    public Task<TestUser> NewUserAsync(string prefix = "user") => NewUserAsync(BaseUrl, prefix);
+
+    /// <summary>Signs up a fresh user on the server at <paramref name="baseUrl"/> (any node, also a separate process).</summary>
+    public static async Task<TestUser> NewUserAsync(string baseUrl, string prefix)
     {
         var n = Interlocked.Increment(ref s_users);
         var username = $"{prefix}{n}x{Random.Shared.Next(1000, 9999)}";
         var email = $"{username}@example.com";
         const string password = "Passw0rd!";
-        var client = NewClient();
+        var client = new ApiClient(baseUrl);
         var signup = await client.PostAsync("/api/v1/auth/signup", new { username, email, password });
         Assert.Equal(HttpStatusCode.Created, signup.Status);
         var signin = await client.PostAsync("/api/v1/auth/signin", new { email, password });

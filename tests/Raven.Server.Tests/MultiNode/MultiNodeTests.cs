@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Raven.Server.Tests.Infrastructure;
 using Raven.Testing;
+using static Raven.Server.Tests.MultiNode.ClusterClients;
 
 namespace Raven.Server.Tests.MultiNode;
 
@@ -10,7 +11,6 @@ namespace Raven.Server.Tests.MultiNode;
 /// </summary>
 public sealed class MultiNodeTests : IAsyncLifetime
 {
-    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(15);
     private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "raven-multinode-tests", Guid.NewGuid().ToString("N"));
     private RedisServer _redis = null!;
     private NodeDriver _clients = null!;
@@ -262,7 +262,7 @@ public sealed class MultiNodeTests : IAsyncLifetime
             $"--DATA_DIR={_dataDirectory}",
             $"--JWT_SECRET={RavenTestServer.JwtSecret}",
             $"--REDIS_URL={_redis.Url}",
-            "--PASSWORD_HASH_ITERATIONS=1000",
+            "--PASSWORD_HASH_ITERATIONS=10000",
         ]);
         using var http = new HttpClient();
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
@@ -304,38 +304,9 @@ public sealed class MultiNodeTests : IAsyncLifetime
 
     private static async Task<TestUser> UserAsync(RavenTestServer node, string prefix) => await node.NewUserAsync(prefix);
 
-    private static async Task<string> GroupAsync(TestUser owner, params TestUser[] members)
-    {
-        var response = await owner.Client.PostAsync("/api/v1/conversations", new
-        {
-            name = "room " + Guid.NewGuid().ToString("N")[..6],
-            type = "group",
-            userIds = members.Select(m => m.Id).ToArray(),
-        });
-        Assert.Equal(System.Net.HttpStatusCode.Created, response.Status);
-        return response.Data.GetProperty("id").GetString()!;
-    }
-
     private Task<SocketIOTestClient> ConnectAsync(RavenTestServer node, TestUser user) => ConnectAsync(node.BaseUrl, user);
 
-    private async Task<SocketIOTestClient> ConnectAsync(string baseUrl, TestUser user)
-    {
-        var client = await _clients.ConnectAsync(baseUrl, new
-        {
-            auth = new { token = user.Client.CookieValue("accessToken") },
-            transports = new[] { "websocket" },
-            forceNew = true,
-            reconnection = false,
-        });
-        await client.WaitForConnectAsync(Wait);
-        return client;
-    }
-
-    private static async Task JoinAsync(SocketIOTestClient client, string conversationId)
-    {
-        await client.EmitAsync("join_conversation", new { conversation_id = conversationId });
-        await client.WaitForEventAsync("joined_conversation", Wait, e => Field(e, "conversation_id") == conversationId);
-    }
+    private Task<SocketIOTestClient> ConnectAsync(string baseUrl, TestUser user) => ClusterClients.ConnectAsync(_clients, baseUrl, user);
 
     /// <summary>What a node's online-status endpoint answers (it asks the node's presence service).</summary>
     private static Task<bool> OnlineStatusAsync(RavenTestServer node, string userId)
@@ -343,11 +314,4 @@ public sealed class MultiNodeTests : IAsyncLifetime
         var presence = (IPresenceService)node.Services.GetService(typeof(IPresenceService))!;
         return Task.FromResult(presence.IsOnline(userId));
     }
-
-    private static string? Text(DriverEvent e) => Field(e, "text");
-
-    private static string? Field(DriverEvent e, string name) =>
-        e.Args.Length > 0 && e.Arg(0).ValueKind == JsonValueKind.Object && e.Arg(0).TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String
-            ? v.GetString()
-            : null;
 }
