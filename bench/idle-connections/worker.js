@@ -35,7 +35,15 @@ function open(i) {
         resolve();
       }
     });
-    socket.on('disconnect', () => { if (settled) disconnects++; });
+    socket.on('disconnect', (reason) => {
+      if (settled) { disconnects++; return; }
+      // Closed before CONNECT was answered (e.g. a pending-session limit): count it, do not wait forever.
+      settled = true;
+      failed++;
+      const key = `disconnect before connect: ${reason}`;
+      failures.set(key, (failures.get(key) || 0) + 1);
+      resolve();
+    });
     sockets.push(socket);
   });
 }

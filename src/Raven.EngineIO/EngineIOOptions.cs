@@ -85,8 +85,11 @@ public sealed class EngineSessionLimits
     /// <summary>Most pending (not yet established) sessions on the endpoint (0 = no cap). Default 10,000.</summary>
     public int MaxPendingSessions { get; set; } = 10_000;
 
-    /// <summary>How long a session may stay pending before it is closed. Default 10 s.</summary>
-    public TimeSpan PendingTimeout { get; set; } = TimeSpan.FromSeconds(10);
+    /// <summary>
+    /// How long a session may stay pending before it is closed. Default 20 s: legitimate clients send CONNECT
+    /// within milliseconds, but on a saturated node the open packet itself can take seconds to arrive.
+    /// </summary>
+    public TimeSpan PendingTimeout { get; set; } = TimeSpan.FromSeconds(20);
 
     /// <summary>Whether the first message packet establishes a session. Default true.</summary>
     public bool EstablishOnFirstMessage { get; set; } = true;

@@ -224,7 +224,7 @@ public sealed class RavenServerOptions
     [ConfigurationKeyName("SOCKET_MAX_SESSIONS")]
     public int SocketMaxSessions { get; set; } = 100_000;
 
-    /// <summary>Most sessions that have not sent CONNECT yet (0 = no cap); they live at most 10 s.</summary>
+    /// <summary>Most sessions that have not sent CONNECT yet (0 = no cap); they live at most 20 s.</summary>
     [ConfigurationKeyName("SOCKET_MAX_PENDING_SESSIONS")]
     public int SocketMaxPendingSessions { get; set; } = 10_000;
 
