@@ -101,7 +101,8 @@ else
 fi
 if [ "$soak_seconds" -gt 0 ]; then
   config_dir="$(printf '%s' "$CONFIGURATION" | tr '[:upper:]' '[:lower:]')"
-  warmup=$((soak_seconds / 3 < 300 ? soak_seconds / 3 : 300))
+  # The server reaches its steady RSS after ~100 s of this load (JIT tiering, pools, SQLite cache); half the run is warm-up.
+  warmup=$((soak_seconds / 2 < 300 ? soak_seconds / 2 : 300))
   echo "==> soak test (${soak_seconds}s, warm-up ${warmup}s)"
   if timeout --kill-after=30s $((soak_seconds + 300)) node bench/soak/soak.mjs --duration "$soak_seconds" --warmup "$warmup" \
        --server "$ARTIFACTS/bin/Raven.Server/$config_dir/Raven.Server.dll" --out "$RESULTS/soak"; then

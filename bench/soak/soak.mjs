@@ -8,7 +8,7 @@
 // (the median of the last 10% of samples is at most the baseline median + max(5, 5%)). Threads are reported too.
 //
 //   node bench/soak/soak.mjs --duration 3600 --warmup 300 --out bench/soak/results
-//   node bench/soak/soak.mjs --duration 180 --warmup 60        # what CI runs (scripts/test.sh)
+//   node bench/soak/soak.mjs --duration 180 --warmup 90        # what CI runs (scripts/test.sh)
 import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";

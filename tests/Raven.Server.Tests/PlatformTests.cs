@@ -35,6 +35,14 @@ public sealed class PlatformTests(ServerFixture fixture) : IClassFixture<ServerF
     }
 
     [Fact]
+    public async Task Metrics_endpoint_is_off_unless_METRICS_ENABLED()
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(Server.BaseUrl) };
+        using var response = await http.GetAsync("/metrics");
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    [Fact]
     public async Task A_failing_ready_check_makes_ready_503_while_live_stays_200()
     {
         // How another dependency (e.g. Redis) joins readiness: a health check tagged "ready".
@@ -127,7 +135,15 @@ public sealed class PlatformTests(ServerFixture fixture) : IClassFixture<ServerF
     {
         using var client = Server.NewClient();
         var huge = new string('a', 2 * 1024 * 1024);
-        var response = await client.PostAsync("/api/v1/auth/signup", new { username = huge, email = "x@example.com", password = "Passw0rd" });
+        // Expect: 100-continue makes the client wait for the server's verdict before streaming 2 MB: without it the
+        // server may answer 413 and close while the client still writes, and the test sees "broken pipe" instead.
+        var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/auth/signup")
+        {
+            Content = System.Net.Http.Json.JsonContent.Create(new { username = huge, email = "x@example.com", password = "Passw0rd" }),
+        };
+        request.Content.Headers.ContentLength = (await request.Content.ReadAsByteArrayAsync()).Length;
+        request.Headers.ExpectContinue = true;
+        var response = await client.SendAsync(request);
         response.AssertError(HttpStatusCode.RequestEntityTooLarge);
     }
 }
