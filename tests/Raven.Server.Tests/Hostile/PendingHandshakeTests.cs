@@ -15,7 +15,7 @@ public sealed class PendingHandshakeTests(ITestOutputHelper output)
 {
     private const int Handshakes = 10_500;
     private const int PendingCap = 10_000; // EngineSessionLimits.MaxPendingSessions, the server's default
-    private static readonly TimeSpan PendingTimeout = TimeSpan.FromSeconds(10); // EngineSessionLimits.PendingTimeout
+    private static readonly TimeSpan PendingTimeout = TimeSpan.FromSeconds(20); // EngineSessionLimits.PendingTimeout, the default
 
     // Each handshake carries ~2 KiB of headers, as a browser with a few cookies does.
     private static readonly KeyValuePair<string, string>[] FatHeaders =
