@@ -5,16 +5,22 @@ using Raven.Testing;
 
 namespace Raven.Server.Tests.Realtime;
 
-/// <summary>One real server (default settings: MESSAGE_SCOPE=room) and one Node driver for the realtime tests.</summary>
-public sealed class RealtimeFixture : IAsyncLifetime
+/// <summary>
+/// One real server and one Node driver for the realtime tests. The default has default settings (MESSAGE_SCOPE=room);
+/// a derived fixture overrides <see cref="Settings"/> for a server configured otherwise.
+/// </summary>
+public class RealtimeFixture : IAsyncLifetime
 {
     public RavenTestServer Server { get; private set; } = null!;
 
     public NodeDriver Node { get; private set; } = null!;
 
+    /// <summary>The server's settings (configuration keys as users set them); null for the defaults.</summary>
+    protected virtual IReadOnlyDictionary<string, string>? Settings => null;
+
     public async Task InitializeAsync()
     {
-        Server = await RavenTestServer.StartAsync();
+        Server = await RavenTestServer.StartAsync(Settings);
         Node = await NodeDriver.StartAsync();
     }
 

@@ -5,32 +5,12 @@ using Raven.Testing;
 namespace Raven.Server.Tests.Realtime;
 
 /// <summary>A server with MESSAGE_SCOPE=participants and CORS_ORIGIN set, plus its own driver.</summary>
-public sealed class ParticipantsScopeFixture : IAsyncLifetime
+public sealed class ParticipantsScopeFixture : RealtimeFixture
 {
     public const string Origin = "http://127.0.0.1:3001";
 
-    public RavenTestServer Server { get; private set; } = null!;
-
-    public NodeDriver Node { get; private set; } = null!;
-
-    public async Task InitializeAsync()
-    {
-        Server = await RavenTestServer.StartAsync(new Dictionary<string, string> { ["MESSAGE_SCOPE"] = "participants", ["CORS_ORIGIN"] = Origin });
-        Node = await NodeDriver.StartAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (Node is not null)
-        {
-            await Node.DisposeAsync();
-        }
-
-        if (Server is not null)
-        {
-            await Server.DisposeAsync();
-        }
-    }
+    protected override IReadOnlyDictionary<string, string> Settings { get; } =
+        new Dictionary<string, string> { ["MESSAGE_SCOPE"] = "participants", ["CORS_ORIGIN"] = Origin };
 }
 
 /// <summary>MESSAGE_SCOPE=participants (the original server's delivery) and the socket half of the authorization matrix.</summary>

@@ -5,36 +5,15 @@ using Raven.Testing;
 namespace Raven.Server.Tests.Realtime;
 
 /// <summary>A server with small socket limits (events, sockets per user) and its own driver.</summary>
-public sealed class SmallLimitsFixture : IAsyncLifetime
+public sealed class SmallLimitsFixture : RealtimeFixture
 {
-    public RavenTestServer Server { get; private set; } = null!;
-
-    public NodeDriver Node { get; private set; } = null!;
-
-    public async Task InitializeAsync()
+    protected override IReadOnlyDictionary<string, string> Settings { get; } = new Dictionary<string, string>
     {
-        Server = await RavenTestServer.StartAsync(new Dictionary<string, string>
-        {
-            ["SOCKET_EVENTS_PER_SECOND"] = "1",
-            ["SOCKET_EVENT_BURST"] = "3",
-            ["SOCKET_RATE_LIMIT_DISCONNECT_AFTER"] = "15",
-            ["MAX_SOCKETS_PER_USER"] = "2",
-        });
-        Node = await NodeDriver.StartAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (Node is not null)
-        {
-            await Node.DisposeAsync();
-        }
-
-        if (Server is not null)
-        {
-            await Server.DisposeAsync();
-        }
-    }
+        ["SOCKET_EVENTS_PER_SECOND"] = "1",
+        ["SOCKET_EVENT_BURST"] = "3",
+        ["SOCKET_RATE_LIMIT_DISCONNECT_AFTER"] = "15",
+        ["MAX_SOCKETS_PER_USER"] = "2",
+    };
 }
 
 /// <summary>Issue 6 #5 (event rate limit, sockets per user) through the official client.</summary>
