@@ -32,67 +32,44 @@ internal ref struct MessagePackWriter
             }
             else if (value < 0x100)
             {
-                var span = _output.GetSpan(2);
-                span[0] = 0xcc;
-                span[1] = (byte)value;
-                _output.Advance(2);
+                WriteMarked(0xcc, (byte)value);
             }
             else if (value < 0x10000)
             {
-                var span = _output.GetSpan(3);
-                span[0] = 0xcd;
-                BinaryPrimitives.WriteUInt16BigEndian(span[1..], (ushort)value);
-                _output.Advance(3);
+                WriteMarked16(0xcd, (ushort)value);
             }
             else if (value < 0x1_0000_0000)
             {
-                var span = _output.GetSpan(5);
-                span[0] = 0xce;
-                BinaryPrimitives.WriteUInt32BigEndian(span[1..], (uint)value);
-                _output.Advance(5);
+                WriteMarked32(0xce, (uint)value);
             }
             else
             {
-                var span = _output.GetSpan(9);
-                span[0] = 0xcf;
-                BinaryPrimitives.WriteUInt64BigEndian(span[1..], (ulong)value);
-                _output.Advance(9);
+                WriteMarked64(0xcf, (ulong)value);
             }
 
             return;
         }
 
+        // Negative values: the two's-complement bytes of the smallest signed width, as notepack.io writes them.
         if (value >= -32)
         {
             WriteByte((byte)(sbyte)value);
         }
         else if (value >= sbyte.MinValue)
         {
-            var span = _output.GetSpan(2);
-            span[0] = 0xd0;
-            span[1] = (byte)(sbyte)value;
-            _output.Advance(2);
+            WriteMarked(0xd0, (byte)(sbyte)value);
         }
         else if (value >= short.MinValue)
         {
-            var span = _output.GetSpan(3);
-            span[0] = 0xd1;
-            BinaryPrimitives.WriteInt16BigEndian(span[1..], (short)value);
-            _output.Advance(3);
+            WriteMarked16(0xd1, (ushort)(short)value);
         }
         else if (value >= int.MinValue)
         {
-            var span = _output.GetSpan(5);
-            span[0] = 0xd2;
-            BinaryPrimitives.WriteInt32BigEndian(span[1..], (int)value);
-            _output.Advance(5);
+            WriteMarked32(0xd2, (uint)(int)value);
         }
         else
         {
-            var span = _output.GetSpan(9);
-            span[0] = 0xd3;
-            BinaryPrimitives.WriteInt64BigEndian(span[1..], value);
-            _output.Advance(9);
+            WriteMarked64(0xd3, (ulong)value);
         }
     }
 
@@ -105,10 +82,7 @@ internal ref struct MessagePackWriter
             return;
         }
 
-        var span = _output.GetSpan(9);
-        span[0] = 0xcb;
-        BinaryPrimitives.WriteDoubleBigEndian(span[1..], value);
-        _output.Advance(9);
+        WriteMarked64(0xcb, BitConverter.DoubleToUInt64Bits(value));
     }
 
     public readonly void WriteString(string value)
@@ -129,28 +103,7 @@ internal ref struct MessagePackWriter
 
     public readonly void WriteBinary(ReadOnlySpan<byte> value)
     {
-        if (value.Length < 0x100)
-        {
-            var span = _output.GetSpan(2);
-            span[0] = 0xc4;
-            span[1] = (byte)value.Length;
-            _output.Advance(2);
-        }
-        else if (value.Length < 0x10000)
-        {
-            var span = _output.GetSpan(3);
-            span[0] = 0xc5;
-            BinaryPrimitives.WriteUInt16BigEndian(span[1..], (ushort)value.Length);
-            _output.Advance(3);
-        }
-        else
-        {
-            var span = _output.GetSpan(5);
-            span[0] = 0xc6;
-            BinaryPrimitives.WriteUInt32BigEndian(span[1..], (uint)value.Length);
-            _output.Advance(5);
-        }
-
+        WriteLengthHeader(value.Length, 0xc4, 0xc5, 0xc6);
         Write(value);
     }
 
@@ -164,26 +117,26 @@ internal ref struct MessagePackWriter
         {
             WriteByte((byte)(0xa0 | length));
         }
-        else if (length < 0x100)
+        else
         {
-            var span = _output.GetSpan(2);
-            span[0] = 0xd9;
-            span[1] = (byte)length;
-            _output.Advance(2);
+            WriteLengthHeader(length, 0xd9, 0xda, 0xdb);
+        }
+    }
+
+    /// <summary>A str or bin length: the 8-, 16- or 32-bit form, whichever is smallest.</summary>
+    private readonly void WriteLengthHeader(int length, byte code8, byte code16, byte code32)
+    {
+        if (length < 0x100)
+        {
+            WriteMarked(code8, (byte)length);
         }
         else if (length < 0x10000)
         {
-            var span = _output.GetSpan(3);
-            span[0] = 0xda;
-            BinaryPrimitives.WriteUInt16BigEndian(span[1..], (ushort)length);
-            _output.Advance(3);
+            WriteMarked16(code16, (ushort)length);
         }
         else
         {
-            var span = _output.GetSpan(5);
-            span[0] = 0xdb;
-            BinaryPrimitives.WriteUInt32BigEndian(span[1..], (uint)length);
-            _output.Advance(5);
+            WriteMarked32(code32, (uint)length);
         }
     }
 
@@ -195,18 +148,45 @@ internal ref struct MessagePackWriter
         }
         else if (count < 0x10000)
         {
-            var span = _output.GetSpan(3);
-            span[0] = code16;
-            BinaryPrimitives.WriteUInt16BigEndian(span[1..], (ushort)count);
-            _output.Advance(3);
+            WriteMarked16(code16, (ushort)count);
         }
         else
         {
-            var span = _output.GetSpan(5);
-            span[0] = code32;
-            BinaryPrimitives.WriteUInt32BigEndian(span[1..], (uint)count);
-            _output.Advance(5);
+            WriteMarked32(code32, (uint)count);
         }
+    }
+
+    // A type byte followed by a big-endian value of 1, 2, 4 or 8 bytes.
+    private readonly void WriteMarked(byte code, byte value)
+    {
+        var span = _output.GetSpan(2);
+        span[0] = code;
+        span[1] = value;
+        _output.Advance(2);
+    }
+
+    private readonly void WriteMarked16(byte code, ushort value)
+    {
+        var span = _output.GetSpan(3);
+        span[0] = code;
+        BinaryPrimitives.WriteUInt16BigEndian(span[1..], value);
+        _output.Advance(3);
+    }
+
+    private readonly void WriteMarked32(byte code, uint value)
+    {
+        var span = _output.GetSpan(5);
+        span[0] = code;
+        BinaryPrimitives.WriteUInt32BigEndian(span[1..], value);
+        _output.Advance(5);
+    }
+
+    private readonly void WriteMarked64(byte code, ulong value)
+    {
+        var span = _output.GetSpan(9);
+        span[0] = code;
+        BinaryPrimitives.WriteUInt64BigEndian(span[1..], value);
+        _output.Advance(9);
     }
 
     private readonly void WriteByte(byte value)
