@@ -1,9 +1,11 @@
 using Microsoft.Extensions.Options;
 using Raven.Server;
+using Raven.Server.Internal;
 
 // A bad setting is the operator's mistake, not a crash: one line per problem on stderr, exit code 2, no stack trace.
 try
 {
+    GcBudget.EnsureApplied();
     RavenServerHost.Build(args).Run();
     return 0;
 }
