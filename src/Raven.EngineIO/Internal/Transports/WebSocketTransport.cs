@@ -41,19 +41,23 @@ internal static class WebSocketTransport
     public static async Task RunAsync(EngineSession session, WebSocket socket)
     {
         using var abort = new CancellationTokenSource();
+        // Sends and receives take no token: with a cancellable one ManagedWebSocket registers a callback per call and
+        // sends through its async fallback (a state machine per frame). The deadline aborts the socket instead,
+        // which fails the pending calls the same way.
+        using var abortSocket = abort.Token.UnsafeRegister(static state => ((WebSocket)state!).Abort(), socket);
         session.TransportAbort = abort;
         if (!session.IsConnected)
         {
             abort.CancelAfter(TimeSpan.FromSeconds(3));
         }
 
-        var writer = WriteLoopAsync(session, socket, abort.Token);
+        var writer = WriteLoopAsync(session, socket);
         var limit = session.Server.Options.MaxHttpBufferSize;
         try
         {
             while (session.IsConnected)
             {
-                using var message = await WebSocketFrames.ReceiveAsync(socket, limit, abort.Token);
+                using var message = await WebSocketFrames.ReceiveAsync(socket, limit, CancellationToken.None);
                 if (message.Kind == ReceivedKind.Close)
                 {
                     session.Close(EngineCloseReasons.TransportClose, CloseKind.Abrupt);
@@ -95,7 +99,7 @@ internal static class WebSocketTransport
     }
 
     /// <summary>The only code that sends on an established session socket; one frame per packet.</summary>
-    private static async Task WriteLoopAsync(EngineSession session, WebSocket socket, CancellationToken abort)
+    private static async Task WriteLoopAsync(EngineSession session, WebSocket socket)
     {
         var outbox = session.Outbox;
         var metrics = session.Server.Metrics;
@@ -136,7 +140,7 @@ internal static class WebSocketTransport
                         var message => (message.GetPrefixedText(), WebSocketMessageType.Text),
                     };
                     bytes += data.Length;
-                    await socket.SendAsync(data, type, true, abort);
+                    await socket.SendAsync(data, type, true, CancellationToken.None);
                 }
 
                 metrics.Sent(count, bytes);
@@ -148,12 +152,12 @@ internal static class WebSocketTransport
                 {
                     if (session.CloseKind == CloseKind.Graceful)
                     {
-                        await socket.SendAsync(SessionOutbox.ControlFrame(PacketType.Close), WebSocketMessageType.Text, true, abort);
+                        await socket.SendAsync(SessionOutbox.ControlFrame(PacketType.Close), WebSocketMessageType.Text, true, CancellationToken.None);
                     }
 
                     if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
                     {
-                        await socket.CloseOutputAsync(session.CloseStatus, null, abort);
+                        await socket.CloseOutputAsync(session.CloseStatus, null, CancellationToken.None);
                     }
 
                     return;
