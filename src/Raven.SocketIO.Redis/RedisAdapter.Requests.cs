@@ -99,8 +99,10 @@ public sealed partial class RedisAdapter
                 }));
                 break;
             case RedisRequestType.ServerSideEmit when uid != Uid && request.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Array:
-                // Acknowledgements of server-side emits are not supported: a Node sender waiting for them times out.
-                DispatchServerSideEvent(SocketPacketText.Build(SocketPacketText.Event, Namespace.Name, -1, Encoding.UTF8.GetBytes(data.GetRawText()), []));
+                // With a requestId the sender waits for one answer from this server; like Node it goes to the common response channel.
+                DispatchServerSideEvent(
+                    SocketPacketText.Build(SocketPacketText.Event, Namespace.Name, -1, Encoding.UTF8.GetBytes(data.GetRawText()), []),
+                    requestId is null ? null : answer => _connection.Publish(_channels.Response, RedisMessageWriter.ServerSideEmitAck(requestId, answer)));
                 break;
             case RedisRequestType.Broadcast when requestId is not null && target is not null && !_ackRequests.ContainsKey(requestId):
                 OnBroadcastWithAck(request, uid, requestId, target, attachments);
@@ -169,9 +171,15 @@ public sealed partial class RedisAdapter
             }
             else if (type == RedisRequestType.BroadcastAck)
             {
-                ackRequest.OnAck(DecodeRemoteAck(response, attachments));
+                ackRequest.OnAck(DecodeRemoteAck(response, "packet", attachments));
             }
 
+            return;
+        }
+
+        if (_serverSideAcks.TryGetValue(requestId, out var serverSideAck))
+        {
+            serverSideAck.Add([DecodeRemoteAck(response, "data", attachments) ?? throw new FormatException("A server-side emit answer is not valid JSON.")]);
             return;
         }
 
@@ -183,12 +191,15 @@ public sealed partial class RedisAdapter
         }
     }
 
-    /// <summary>A BROADCAST_ACK's <c>packet</c> (one value) as acknowledgement arguments; no <c>packet</c> means no arguments.</summary>
-    private SocketIOArguments? DecodeRemoteAck(JsonElement response, List<ReadOnlyMemory<byte>> attachments)
+    /// <summary>
+    /// The one value another server answered with (a BROADCAST_ACK's <c>packet</c>, a server-side emit answer's <c>data</c>)
+    /// as acknowledgement arguments; no such property means no arguments.
+    /// </summary>
+    private SocketIOArguments? DecodeRemoteAck(JsonElement response, string property, List<ReadOnlyMemory<byte>> attachments)
     {
         var buffer = new ArrayBufferWriter<byte>();
         buffer.Write("["u8);
-        if (response.TryGetProperty("packet", out var value))
+        if (response.TryGetProperty(property, out var value))
         {
             buffer.Write(Encoding.UTF8.GetBytes(value.GetRawText()));
         }

@@ -23,7 +23,8 @@ public sealed partial class RedisAdapter : LocalAdapter
     private readonly JsonSerializerOptions _json;
     private readonly ILogger _logger;
     private readonly RedisChannels _channels;
-    private readonly ConcurrentDictionary<string, PendingFetch> _fetches = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, PendingResponses<RemoteSocket>> _fetches = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, PendingResponses<SocketIOArguments>> _serverSideAcks = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, PendingBroadcastAck> _ackRequests = new(StringComparer.Ordinal);
     private readonly List<ChannelMessageQueue> _queues = [];
     private readonly CancellationTokenSource _closed = new();
@@ -130,7 +131,7 @@ public sealed partial class RedisAdapter : LocalAdapter
         }
 
         var requestId = NewId();
-        var pending = new PendingFetch((int)servers.Value - 1);
+        var pending = new PendingResponses<RemoteSocket>((int)servers.Value - 1);
         _fetches[requestId] = pending;
         try
         {
@@ -189,16 +190,46 @@ public sealed partial class RedisAdapter : LocalAdapter
     /// <inheritdoc/>
     public override Task ServerSideEmitAsync(EncodedPacket packet)
     {
-        if (SocketPacketText.TryParse(packet.Text, out _, out _, out var data))
+        _connection.Publish(_channels.Request, RedisMessageWriter.ServerSideEmit(Uid, null, packet));
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Expects an answer from every other subscriber of the request channel (<c>PUBSUB NUMSUB</c> - 1), Node servers
+    /// included; none while Redis is down. The timeout defaults to <see cref="RedisAdapterOptions.RequestsTimeout"/>, and
+    /// its error says how many answered, in the words of Node's adapter.
+    /// </remarks>
+    public override async Task<IReadOnlyList<SocketIOArguments>> ServerSideEmitWithAckAsync(EncodedPacket packet, TimeSpan? timeout)
+    {
+        var servers = await _connection.CountSubscribersAsync(_channels.Request).ConfigureAwait(false);
+        if (servers is not > 1)
         {
-            _connection.Publish(_channels.Request, RedisMessageWriter.Json(RedisRequestType.ServerSideEmit, Uid, null, json =>
-            {
-                json.WritePropertyName("data");
-                json.WriteRawValue(data.Span, skipInputValidation: true);
-            }));
+            return [];
         }
 
-        return Task.CompletedTask;
+        var requestId = NewId();
+        var pending = new PendingResponses<SocketIOArguments>((int)servers.Value - 1);
+        _serverSideAcks[requestId] = pending;
+        try
+        {
+            _connection.Publish(_channels.Request, RedisMessageWriter.ServerSideEmit(Uid, requestId, packet));
+            try
+            {
+                await pending.Done.WaitAsync(timeout ?? _options.RequestsTimeout, _closed.Token).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                RedisAdapterLog.RequestTimedOut(_logger, "serverSideEmit", Namespace.Name, pending.Answers, pending.Expected);
+                throw new AckTimeoutException(pending.Snapshot(), $"timeout reached: only {pending.Answers} responses received out of {pending.Expected}");
+            }
+
+            return pending.Snapshot();
+        }
+        finally
+        {
+            _serverSideAcks.TryRemove(requestId, out _);
+        }
     }
 
     /// <inheritdoc/>

@@ -20,7 +20,12 @@ public sealed class ConnectErrorException : Exception
 public sealed class AckTimeoutException : TimeoutException
 {
     public AckTimeoutException(IReadOnlyList<SocketIOArguments> responses)
-        : base("operation has timed out")
+        : this(responses, "operation has timed out")
+    {
+    }
+
+    public AckTimeoutException(IReadOnlyList<SocketIOArguments> responses, string message)
+        : base(message)
     {
         Responses = responses;
     }

@@ -167,6 +167,12 @@ public sealed class SocketIOServer
     /// <summary>Sends an event to the main namespace of the other servers.</summary>
     public Task ServerSideEmitAsync(string eventName, params object?[] args) => Sockets.ServerSideEmitAsync(eventName, args);
 
+    /// <summary>Sends an event to the main namespace of the other servers and collects their answers (see <see cref="SocketNamespace.ServerSideEmitWithAckAsync(string, object?[])"/>).</summary>
+    public Task<IReadOnlyList<SocketIOArguments>> ServerSideEmitWithAckAsync(string eventName, params object?[] args) => Sockets.ServerSideEmitWithAckAsync(eventName, args);
+
+    /// <summary>Like <see cref="ServerSideEmitWithAckAsync(string, object?[])"/>, waiting at most <paramref name="timeout"/>.</summary>
+    public Task<IReadOnlyList<SocketIOArguments>> ServerSideEmitWithAckAsync(TimeSpan timeout, string eventName, params object?[] args) => Sockets.ServerSideEmitWithAckAsync(timeout, eventName, args);
+
     internal bool TryResolveNamespace(string name, SocketHandshake handshake, [NotNullWhen(true)] out SocketNamespace? nsp)
     {
         if (_namespaces.TryGetValue(name, out nsp))

@@ -19,7 +19,7 @@ public sealed class SocketNamespace
     private readonly List<SocketNamespace> _children = [];
     private Func<SocketIOSocket, Func<Task>, Task>[] _middleware = [];
     private Func<SocketIOSocket, Task>[] _connectionHandlers = [];
-    private Dictionary<string, Func<SocketIOArguments, Task>[]> _serverSideHandlers = new(StringComparer.Ordinal);
+    private Dictionary<string, Func<ServerSideEvent, Task>[]> _serverSideHandlers = new(StringComparer.Ordinal);
     private SocketIOAdapter? _adapter;
     private long _ackIds;
 
@@ -91,13 +91,16 @@ public sealed class SocketNamespace
         });
     }
 
-    /// <summary>Handles an event another server sent with <see cref="ServerSideEmitAsync"/>.</summary>
-    public SocketNamespace OnServerSideEmit(string eventName, Func<SocketIOArguments, Task> handler)
+    /// <summary>
+    /// Handles an event another server sent with <see cref="ServerSideEmitAsync"/> or <see cref="ServerSideEmitWithAckAsync(string, object?[])"/>
+    /// (answer the latter with <see cref="ServerSideEvent.Ack(object?)"/>).
+    /// </summary>
+    public SocketNamespace OnServerSideEmit(string eventName, Func<ServerSideEvent, Task> handler)
     {
         ArgumentNullException.ThrowIfNull(handler);
         lock (_gate)
         {
-            var copy = new Dictionary<string, Func<SocketIOArguments, Task>[]>(_serverSideHandlers, StringComparer.Ordinal);
+            var copy = new Dictionary<string, Func<ServerSideEvent, Task>[]>(_serverSideHandlers, StringComparer.Ordinal);
             copy[eventName] = copy.TryGetValue(eventName, out var existing) ? [.. existing, handler] : [handler];
             _serverSideHandlers = copy;
         }
@@ -152,6 +155,30 @@ public sealed class SocketNamespace
             var packet = SocketPacketWriter.EncodeEvent(nsp.Name, eventName, args, -1, Server.JsonOptions);
             await nsp.Adapter.ServerSideEmitAsync(packet);
         }
+    }
+
+    /// <summary>
+    /// Sends an event to this namespace on the other servers and collects one answer per server (its first
+    /// argument, like Node's <c>serverSideEmitWithAck</c>). Waits at most the adapter's request timeout; then throws
+    /// <see cref="AckTimeoutException"/> with the answers that did arrive. No other server: no answers.
+    /// </summary>
+    public Task<IReadOnlyList<SocketIOArguments>> ServerSideEmitWithAckAsync(string eventName, params object?[] args)
+        => CollectServerSideAcksAsync(null, eventName, args);
+
+    /// <summary>Like <see cref="ServerSideEmitWithAckAsync(string, object?[])"/>, waiting at most <paramref name="timeout"/>.</summary>
+    public Task<IReadOnlyList<SocketIOArguments>> ServerSideEmitWithAckAsync(TimeSpan timeout, string eventName, params object?[] args)
+        => CollectServerSideAcksAsync(timeout, eventName, args);
+
+    private async Task<IReadOnlyList<SocketIOArguments>> CollectServerSideAcksAsync(TimeSpan? timeout, string eventName, object?[] args)
+    {
+        var answers = new List<SocketIOArguments>();
+        foreach (var nsp in Targets())
+        {
+            var packet = SocketPacketWriter.EncodeEvent(nsp.Name, eventName, args, -1, Server.JsonOptions);
+            answers.AddRange(await nsp.Adapter.ServerSideEmitWithAckAsync(packet, timeout));
+        }
+
+        return answers;
     }
 
     private BroadcastOperator All => new(this, [], [], default);
@@ -224,18 +251,18 @@ public sealed class SocketNamespace
         }
     }
 
-    internal void DispatchServerSideEvent(SocketPacket packet)
+    internal void DispatchServerSideEvent(SocketPacket packet, Action<EncodedPacket>? reply)
     {
         var handlers = (_parent is not null && _parent._serverSideHandlers.TryGetValue(packet.EventName!, out var p) ? p : [])
             .Concat(_serverSideHandlers.TryGetValue(packet.EventName!, out var own) ? own : []);
-        var args = new SocketIOArguments(packet, Server.JsonOptions);
+        var args = new ServerSideEvent(packet, Name, Server.JsonOptions, reply);
         foreach (var handler in handlers)
         {
             _ = InvokeAsync(handler, args, packet.EventName!);
         }
     }
 
-    private async Task InvokeAsync(Func<SocketIOArguments, Task> handler, SocketIOArguments args, string eventName)
+    private async Task InvokeAsync(Func<ServerSideEvent, Task> handler, ServerSideEvent args, string eventName)
     {
         try
         {

@@ -71,6 +71,19 @@ public sealed class Cluster : IAsyncDisposable
         return host;
     }
 
+    /// <summary><paramref name="count"/> Raven servers with the default handlers, once the first sees them all on Redis.</summary>
+    public async Task<TestHost[]> StartRavensAsync(int count)
+    {
+        var hosts = new TestHost[count];
+        for (var i = 0; i < count; i++)
+        {
+            hosts[i] = await StartRavenAsync();
+        }
+
+        await WaitForServersAsync(hosts[0].Services.GetIO(), count);
+        return hosts;
+    }
+
     public async Task<NodeServer> StartNodeAsync()
     {
         var node = await NodeServer.StartAsync(Redis.Url);

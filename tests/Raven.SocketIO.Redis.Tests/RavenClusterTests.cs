@@ -11,10 +11,9 @@ public sealed class RavenClusterTests
     public async Task BroadcastsToRoomsExceptAndLocalCrossServersAsTheyShould()
     {
         await using var cluster = await Cluster.StartAsync();
-        var a = await cluster.StartRavenAsync();
-        var b = await cluster.StartRavenAsync();
+        var servers = await cluster.StartRavensAsync(2);
+        var (a, b) = (servers[0], servers[1]);
         var ioA = a.Services.GetIO();
-        await Cluster.WaitForServersAsync(ioA, 2);
 
         var a1 = await cluster.ConnectAsync(a.BaseUrl, new { room = "r" });
         var b1 = await cluster.ConnectAsync(b.BaseUrl, new { room = "r" });
@@ -50,11 +49,9 @@ public sealed class RavenClusterTests
     public async Task BroadcastWithAcksCollectsAnswersFromEveryServer()
     {
         await using var cluster = await Cluster.StartAsync();
-        var a = await cluster.StartRavenAsync();
-        var b = await cluster.StartRavenAsync();
-        var c = await cluster.StartRavenAsync();
+        var servers = await cluster.StartRavensAsync(3);
+        var (a, b, c) = (servers[0], servers[1], servers[2]);
         var ioA = a.Services.GetIO();
-        await Cluster.WaitForServersAsync(ioA, 3);
 
         var clients = new[]
         {
@@ -77,10 +74,9 @@ public sealed class RavenClusterTests
     public async Task FetchJoinLeaveAndDisconnectReachSocketsOnOtherServers()
     {
         await using var cluster = await Cluster.StartAsync();
-        var a = await cluster.StartRavenAsync();
-        var b = await cluster.StartRavenAsync();
+        var servers = await cluster.StartRavensAsync(2);
+        var (a, b) = (servers[0], servers[1]);
         var ioA = a.Services.GetIO();
-        await Cluster.WaitForServersAsync(ioA, 2);
         var a1 = await cluster.ConnectAsync(a.BaseUrl, new { name = "a1" });
         var b1 = await cluster.ConnectAsync(b.BaseUrl, new { name = "b1", room = "r" });
         var b1Id = (await b1.GetStatusAsync()).GetProperty("id").GetString()!;
@@ -129,6 +125,63 @@ public sealed class RavenClusterTests
 
         Assert.Equal("from-a/7", await received.Task.WaitAsync(Wait));
         Assert.Equal(0, Volatile.Read(ref echoed));
+    }
+
+    [Fact]
+    public async Task ServerSideEmitWithAcksCollectsOneAnswerPerOtherServerOrTimesOutWithTheAnswersSoFar()
+    {
+        await using var cluster = await Cluster.StartAsync();
+        var asked = 0;
+        var a = await cluster.StartRavenAsync(io => io.Sockets.OnServerSideEmit("ask", _ =>
+        {
+            Interlocked.Increment(ref asked);
+            return Task.CompletedTask;
+        }));
+        var b = await cluster.StartRavenAsync(io => io.Sockets
+            .OnServerSideEmit("ask", e => Task.FromResult(e.Ack($"b:{e.Get<string>(0)}")))
+            // A second handler's answer is not sent: one answer per server, as with Node's callback.
+            .OnServerSideEmit("ask", e => Task.FromResult(e.Ack("b-again")))
+            .OnServerSideEmit("half", e => Task.FromResult(e.Ack("b-half"))));
+        var c = await cluster.StartRavenAsync(io => io.Sockets
+            .OnServerSideEmit("ask", e => Task.FromResult(e.Ack($"c:{e.Get<string>(0)}")))
+            // C hears "half" but never answers it.
+            .OnServerSideEmit("half", _ => Task.CompletedTask));
+        var ioA = a.Services.GetIO();
+        await Cluster.WaitForServersAsync(ioA, 3);
+
+        // Waiting much longer than the answers take: the call returns once both arrived, not at the timeout.
+        var answers = await ioA.ServerSideEmitWithAckAsync(TimeSpan.FromMinutes(5), "ask", "q").WaitAsync(Wait);
+        Assert.Equal(["b:q", "c:q"], answers.Select(x => x.Get<string>(0)).Order());
+        Assert.Equal(0, Volatile.Read(ref asked));
+
+        var timeout = await Assert.ThrowsAsync<AckTimeoutException>(() => ioA.ServerSideEmitWithAckAsync(TimeSpan.FromSeconds(1), "half"));
+        Assert.Equal("timeout reached: only 1 responses received out of 2", timeout.Message);
+        Assert.Equal("b-half", Assert.Single(timeout.Responses).Get<string>(0));
+    }
+
+    [Fact]
+    public async Task BroadcastWithAcksAcrossServersCompletesWhenTheLastAckArrivesNotAtTheTimeout()
+    {
+        await using var cluster = await Cluster.StartAsync();
+        var servers = await cluster.StartRavensAsync(2);
+        var (a, b) = (servers[0], servers[1]);
+        var ioA = a.Services.GetIO();
+        var a1 = await cluster.ConnectAsync(a.BaseUrl, new { room = "r" });
+        var b1 = await cluster.ConnectAsync(b.BaseUrl, new { room = "r" });
+        var b2 = await cluster.ConnectAsync(b.BaseUrl, new { room = "r" });
+        var bOutside = await cluster.ConnectAsync(b.BaseUrl);
+        await a1.OnAckRequestAsync("poll", "a1");
+        await b1.OnAckRequestAsync("poll", "b1");
+        await b2.OnAckRequestAsync("poll", "b2");
+        await bOutside.OnAckRequestAsync("poll", "outside");
+
+        // The ack timeout is far beyond the test's wait: only knowing B's client count (2) lets this finish in time.
+        var answers = await ioA.To("r").Timeout(TimeSpan.FromMinutes(5)).EmitWithAckAsync("poll").WaitAsync(Wait);
+        Assert.Equal(["a1", "b1", "b2"], answers.Select(x => x.Get<string>(0)).Order());
+
+        // A server none of whose sockets is targeted reports 0 clients, and the answer is the local one alone.
+        var localOnly = await ioA.To(((await a1.GetStatusAsync()).GetProperty("id").GetString())!).Timeout(TimeSpan.FromMinutes(5)).EmitWithAckAsync("poll").WaitAsync(Wait);
+        Assert.Equal("a1", Assert.Single(localOnly).Get<string>(0));
     }
 
     internal static async Task WaitUntilAsync(Func<Task<bool>> condition)

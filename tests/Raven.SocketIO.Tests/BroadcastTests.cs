@@ -168,6 +168,8 @@ public class BroadcastTests
         await io.Server.DisconnectSocketsAsync(close: true);
         await c[2].CloseReason.WaitAsync(TimeSpan.FromSeconds(5));
         Assert.Equal(1, await io.Server.Sockets.Adapter.ServerCountAsync());
+        // Alone, nobody is asked, and the answer is "no answers" at once (as Node answers).
+        Assert.Empty(await io.Server.ServerSideEmitWithAckAsync("anyone", 1));
     }
 
     [Fact]

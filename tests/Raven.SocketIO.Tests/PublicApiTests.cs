@@ -20,6 +20,7 @@ public class PublicApiTests
                 "Raven.SocketIO.DisconnectReasons",
                 "Raven.SocketIO.RawJson",
                 "Raven.SocketIO.RemoteSocket",
+                "Raven.SocketIO.ServerSideEvent",
                 "Raven.SocketIO.SocketAck",
                 "Raven.SocketIO.SocketHandshake",
                 "Raven.SocketIO.SocketIOArguments",

@@ -52,6 +52,9 @@ const commands = {
   leave: async (cmd) => { await target(cmd).socketsLeave(cmd.room); return null; },
   disconnect: async (cmd) => { await target(cmd).disconnectSockets(!!cmd.close); return null; },
   serverSideEmit: (cmd) => { io.of(cmd.nsp ?? "/").serverSideEmit(cmd.event, ...decode(cmd.args ?? [])); return null; },
+  serverSideEmitWithAck: (cmd) => new Promise((resolve) => {
+    io.of(cmd.nsp ?? "/").serverSideEmit(cmd.event, ...decode(cmd.args ?? []), (err, responses) => resolve({ error: err?.message ?? null, responses: encode(responses) }));
+  }),
   serverSideEvents: () => serverSideEvents,
   serverCount: () => io.of("/").adapter.serverCount(),
   emitter: (cmd) => {
@@ -88,6 +91,8 @@ io.on("connection", (socket) => {
 for (const event of ["from-raven", "from-raven-2"]) {
   io.on(event, (...args) => serverSideEvents.push({ event, args: encode(args) }));
 }
+// Answers a server-side emit with acks (only the first argument of the callback reaches the sender).
+io.on("ask-node", (question, callback) => callback({ runtime: "node", question }));
 
 httpServer.listen(port, "127.0.0.1", () => console.log(`listening ${port}`));
 process.stdin.on("end", () => process.exit(0));

@@ -60,6 +60,7 @@ internal static class RealtimeRegistration
         services.TryAddSingleton<SocketAbuseGuard>();
         services.TryAddSingleton<HandshakeTokens>();
         services.TryAddSingleton<ChatSocketHandlers>();
+        services.TryAddSingleton<RevocationRelay>();
     }
 
     public static void MapRealtime(this WebApplication app)
@@ -74,6 +75,7 @@ internal static class RealtimeRegistration
             shared.UsersTimedOut += userId => handlers.AnnounceAsync(userId, online: false);
         }
 
+        app.Services.GetRequiredService<RevocationRelay>().Start();
         app.MapSocketIO("/socket.io");
     }
 }

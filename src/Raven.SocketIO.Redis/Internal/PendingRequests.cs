@@ -1,10 +1,13 @@
 namespace Raven.SocketIO.Redis.Internal;
 
-/// <summary>A request to the other servers that collects one answer from each (fetch sockets): done when all answered or at the timeout.</summary>
-internal sealed class PendingFetch(int expected)
+/// <summary>
+/// A request to the other servers that collects one answer from each (fetch sockets: their sockets; a server-side emit
+/// with acks: its answer): done when all answered or at the timeout.
+/// </summary>
+internal sealed class PendingResponses<T>(int expected)
 {
     private readonly Lock _gate = new();
-    private readonly List<RemoteSocket> _sockets = [];
+    private readonly List<T> _items = [];
     private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _answers;
 
@@ -23,11 +26,12 @@ internal sealed class PendingFetch(int expected)
 
     public Task Done => _done.Task;
 
-    public void Add(IEnumerable<RemoteSocket> sockets)
+    /// <summary>One server's answer.</summary>
+    public void Add(IEnumerable<T> items)
     {
         lock (_gate)
         {
-            _sockets.AddRange(sockets);
+            _items.AddRange(items);
             if (++_answers >= expected)
             {
                 _done.TrySetResult();
@@ -35,11 +39,11 @@ internal sealed class PendingFetch(int expected)
         }
     }
 
-    public RemoteSocket[] Snapshot()
+    public T[] Snapshot()
     {
         lock (_gate)
         {
-            return [.. _sockets];
+            return [.. _items];
         }
     }
 }

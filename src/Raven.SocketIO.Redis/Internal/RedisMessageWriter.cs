@@ -21,7 +21,7 @@ namespace Raven.SocketIO.Redis.Internal;
 /// 2 REMOTE_JOIN / 3 REMOTE_LEAVE <c>{opts: {rooms, except}, rooms}</c> (or the legacy <c>{sid, room}</c> → <c>{requestId}</c>);
 /// 4 REMOTE_DISCONNECT <c>{opts, close}</c>;
 /// 5 REMOTE_FETCH <c>{opts}</c> → <c>{requestId, sockets: [{id, handshake, rooms, data}]}</c> with a Node-shaped handshake;
-/// 6 SERVER_SIDE_EMIT <c>{data: [event, ...args]}</c>, with <c>requestId</c> when the sender wants acks → <c>{type: 6, requestId, data}</c>.
+/// 6 SERVER_SIDE_EMIT <c>{data: [event, ...args]}</c>, with <c>requestId</c> when the sender wants acks → <c>{type: 6, requestId, data}</c> on the common response channel.
 /// The one MessagePack request is 7 BROADCAST (a broadcast with acks):
 /// <c>{uid, requestId, type: 7, packet: {type: 2, data, nsp, id}, opts}</c>; each receiving server answers with the JSON
 /// <c>{type: 8, requestId, clientCount}</c> once, then one MessagePack <c>{type: 9, requestId, packet: firstAckArgument}</c> per
@@ -84,6 +84,38 @@ internal static class RedisMessageWriter
         }
 
         return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Request 6: <c>{uid, requestId?, type: 6, data: [event, ...args]}</c> (binary arguments do not travel in JSON).</summary>
+    public static byte[] ServerSideEmit(string uid, string? requestId, EncodedPacket packet)
+    {
+        if (!SocketPacketText.TryParse(packet.Text, out _, out _, out var data))
+        {
+            throw new ArgumentException("A server-side emit is an EVENT packet.", nameof(packet));
+        }
+
+        return Json(RedisRequestType.ServerSideEmit, uid, requestId, json =>
+        {
+            json.WritePropertyName("data");
+            json.WriteRawValue(data.Span, skipInputValidation: true);
+        });
+    }
+
+    /// <summary>
+    /// The answer to a server-side emit with acks: <c>{requestId, type: 6, data}</c>, <c>data</c> being the first
+    /// argument of the ACK packet (none: no <c>data</c>, as JSON.stringify drops undefined).
+    /// </summary>
+    public static byte[] ServerSideEmitAck(string requestId, EncodedPacket ackPacket)
+    {
+        using var args = ParseArguments(ackPacket);
+        return Json(RedisRequestType.ServerSideEmit, null, requestId, json =>
+        {
+            if (args is not null && args.RootElement.ValueKind == JsonValueKind.Array && args.RootElement.GetArrayLength() > 0)
+            {
+                json.WritePropertyName("data");
+                args.RootElement[0].WriteTo(json);
+            }
+        });
     }
 
     /// <summary>A JSON request or response: <paramref name="fields"/> writes the properties besides the common ones.</summary>

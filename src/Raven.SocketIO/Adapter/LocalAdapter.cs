@@ -215,6 +215,11 @@ public class LocalAdapter : SocketIOAdapter
     public override Task ServerSideEmitAsync(EncodedPacket packet) => Task.CompletedTask;
 
     /// <inheritdoc/>
+    /// <remarks>There is no other server, so no answer (as Node answers with an empty list).</remarks>
+    public override Task<IReadOnlyList<SocketIOArguments>> ServerSideEmitWithAckAsync(EncodedPacket packet, TimeSpan? timeout)
+        => Task.FromResult<IReadOnlyList<SocketIOArguments>>([]);
+
+    /// <inheritdoc/>
     public override Task<int> ServerCountAsync() => Task.FromResult(1);
 
     private void ForEachTarget(BroadcastOptions options, Action<SocketIOSocket> action)

@@ -69,6 +69,12 @@ public abstract class SocketIOAdapter
     /// <summary>Sends an event (encoded as an EVENT packet of this namespace) to the other servers' namespace handlers.</summary>
     public abstract Task ServerSideEmitAsync(EncodedPacket packet);
 
+    /// <summary>
+    /// Like <see cref="ServerSideEmitAsync"/>, and collects one answer (an ACK packet's arguments) per other server;
+    /// after <paramref name="timeout"/> (null: the adapter's own) throws <see cref="AckTimeoutException"/> with the answers so far.
+    /// </summary>
+    public abstract Task<IReadOnlyList<SocketIOArguments>> ServerSideEmitWithAckAsync(EncodedPacket packet, TimeSpan? timeout);
+
     /// <summary>How many servers share this adapter (1 for <see cref="LocalAdapter"/>).</summary>
     public abstract Task<int> ServerCountAsync();
 
@@ -101,9 +107,12 @@ public abstract class SocketIOAdapter
         return new SocketIOArguments(parsed, Namespace.Server.JsonOptions);
     }
 
-    /// <summary>Delivers an event that another server sent with <c>ServerSideEmit</c> to this namespace's handlers.</summary>
+    /// <summary>
+    /// Delivers an event that another server sent with <c>ServerSideEmit</c> to this namespace's handlers. When that
+    /// server waits for an answer, <paramref name="reply"/> receives it once, as an ACK packet of this namespace.
+    /// </summary>
     /// <returns>False if the bytes are not a valid EVENT packet.</returns>
-    protected bool DispatchServerSideEvent(EncodedPacket packet)
+    protected bool DispatchServerSideEvent(EncodedPacket packet, Action<EncodedPacket>? reply = null)
     {
         if (!SocketPacketParser.TryParse(new ReadOnlySequence<byte>(packet.Text), out var parsed)
             || parsed.EventName is null
@@ -118,7 +127,7 @@ public abstract class SocketIOAdapter
         }
 
         parsed.ReceivedAttachments = parsed.AttachmentCount;
-        Namespace.DispatchServerSideEvent(parsed);
+        Namespace.DispatchServerSideEvent(parsed, reply);
         return true;
     }
 }

@@ -128,6 +128,35 @@ public sealed class MultiNodeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Sign_out_and_password_change_on_one_node_end_the_sockets_and_tokens_of_those_sessions_on_the_other()
+    {
+        // Sign-out on node 1 of a session whose socket is on node 2: the socket goes, and node 2 refuses its token.
+        var leaver = await UserAsync(_node1, "leaver");
+        var leaverToken = leaver.Client.CookieValue("accessToken")!;
+        var leaverSocket = await ConnectAsync(_node2, leaver);
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await leaver.Client.PostAsync("/api/v1/auth/signout")).Status);
+        Assert.Equal("io server disconnect", await leaverSocket.WaitForDisconnectAsync(Wait));
+        Assert.Equal("TOKEN_EXPIRED", await ConnectErrorAsync(_node2, leaverToken));
+
+        // Password change on node 1: the laptop session's socket on node 2 goes, this session's socket there stays.
+        var user = await UserAsync(_node1, "changer");
+        using var laptop = _node1.NewClient();
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await laptop.PostAsync("/api/v1/auth/signin", new { email = user.Email, password = user.Password })).Status);
+        var laptopToken = laptop.CookieValue("accessToken")!;
+        var laptopSocket = await ConnectAsync(_node2, user with { Client = laptop });
+        var thisTab = await ConnectAsync(_node2, user);
+        var change = await user.Client.PutAsync("/api/v1/users/profile", new { password = "N3w-Passw0rd!", currentPassword = user.Password });
+        Assert.Equal(System.Net.HttpStatusCode.OK, change.Status);
+
+        Assert.Equal("io server disconnect", await laptopSocket.WaitForDisconnectAsync(Wait));
+        Assert.Equal("TOKEN_EXPIRED", await ConnectErrorAsync(_node2, laptopToken));
+        await thisTab.EmitWithAckAsync("heartbeat", Wait, new { timestamp = 0 });
+        Assert.Empty(thisTab.EventsNamed("disconnect"));
+        // The session the password change started is good on node 2.
+        await ConnectAsync(_node2, user);
+    }
+
+    [Fact]
     public async Task When_a_node_dies_mid_traffic_its_clients_reconnect_to_another_and_catch_up_without_loss()
     {
         var alice = await UserAsync(_node2, "alice");
@@ -307,6 +336,15 @@ public sealed class MultiNodeTests : IAsyncLifetime
     private Task<SocketIOTestClient> ConnectAsync(RavenTestServer node, TestUser user) => ConnectAsync(node.BaseUrl, user);
 
     private Task<SocketIOTestClient> ConnectAsync(string baseUrl, TestUser user) => ClusterClients.ConnectAsync(_clients, baseUrl, user);
+
+    /// <summary>The connect_error message a node answers a socket with <paramref name="token"/> with.</summary>
+    private async Task<string> ConnectErrorAsync(RavenTestServer node, string token)
+    {
+        var client = await _clients.ConnectAsync(node.BaseUrl, new { auth = new { token }, transports = new[] { "websocket" }, forceNew = true, reconnection = false });
+        var error = await client.WaitForConnectErrorAsync(Wait);
+        Assert.Empty(client.EventsNamed("connect"));
+        return error.Message;
+    }
 
     /// <summary>What a node's online-status endpoint answers (it asks the node's presence service).</summary>
     private static Task<bool> OnlineStatusAsync(RavenTestServer node, string userId)

@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using System.Text.Json;
 using Raven.Server.Tests.Infrastructure;
 using Raven.Testing;
+using Xunit.Abstractions;
 using static Raven.Server.Tests.MultiNode.ClusterClients;
 
 namespace Raven.Server.Tests.MultiNode;
@@ -9,7 +11,7 @@ namespace Raven.Server.Tests.MultiNode;
 /// The deployment as operators run it: two Raven.Server processes (the built dll) on one real PostgreSQL
 /// (<c>DATABASE_URL</c>) and one real redis-server (<c>REDIS_URL</c>), official JS clients spread over both nodes.
 /// </summary>
-public sealed class PostgresClusterTests : IAsyncLifetime
+public sealed class PostgresClusterTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "raven-pgcluster-tests", Guid.NewGuid().ToString("N"));
     private PostgresServer _postgres = null!;
@@ -30,6 +32,8 @@ public sealed class PostgresClusterTests : IAsyncLifetime
             ["REDIS_URL"] = _redis.Url,
             ["JWT_SECRET"] = RavenTestServer.JwtSecret,
             ["DATA_DIR"] = _dataDirectory,
+            // The adapter's "Redis is back" line is Information; the outage itself is an Error.
+            ["Logging__LogLevel__Raven.SocketIO.Redis"] = "Information",
         };
         // Both start at once: the migrations take the advisory lock.
         _node1 = ServerProcess.Start(settings);
@@ -182,6 +186,90 @@ public sealed class PostgresClusterTests : IAsyncLifetime
         // After re-joining he is live again: a new message from alice reaches him on node 1.
         Assert.True(await SendAsync(a, "after"));
         await again.WaitForEventAsync("new_message", Wait, e => Text(e) == "after");
+    }
+
+    [Fact]
+    public async Task Redis_killed_mid_traffic_local_delivery_goes_on_cross_node_delivery_resumes_within_5_s_of_its_restart_and_each_node_logs_the_outage_once()
+    {
+        var alice = await RavenTestServer.NewUserAsync(_node1.BaseUrl, "alice");
+        var carol = await RavenTestServer.NewUserAsync(_node1.BaseUrl, "carol");
+        var bob = await RavenTestServer.NewUserAsync(_node2.BaseUrl, "bob");
+        var conversation = await GroupAsync(alice, carol, bob);
+        var a = await ConnectAsync(_node1, alice);
+        var c = await ConnectAsync(_node1, carol);
+        var b = await ConnectAsync(_node2, bob);
+        foreach (var client in new[] { a, c, b })
+        {
+            await JoinAsync(client, conversation);
+        }
+
+        await WaitForCrossNodeDeliveryAsync(a, b, conversation);
+
+        // Alice (node 1) and bob (node 2) talk the whole time; every send must be acknowledged, Redis or not.
+        var lastAcknowledged = new[] { -1, -1 };
+        using var stop = new CancellationTokenSource();
+        async Task TalkAsync(SocketIOTestClient sender, string prefix, int slot)
+        {
+            for (var i = 0; !stop.IsCancellationRequested; i++)
+            {
+                var ack = await sender.EmitWithAckAsync("send_message", Wait, new { conversation_id = conversation, text = $"{prefix}{i}" });
+                Assert.True(ack[0].GetProperty("ok").GetBoolean(), ack[0].ToString());
+                Volatile.Write(ref lastAcknowledged[slot], i);
+                await Task.Delay(50);
+            }
+        }
+
+        var talking = Task.WhenAll(Task.Run(() => TalkAsync(a, "a-", 0)), Task.Run(() => TalkAsync(b, "b-", 1)));
+        await b.WaitForEventAsync("new_message", Wait, e => Index(e, "a-") >= 0);
+        await c.WaitForEventAsync("new_message", Wait, e => Index(e, "b-") >= 0);
+
+        await _redis.StopAsync();
+        // Redis is gone: each node still delivers to its own sockets (carol hears alice, bob hears himself).
+        var aliceAtKill = Volatile.Read(ref lastAcknowledged[0]);
+        var bobAtKill = Volatile.Read(ref lastAcknowledged[1]);
+        await c.WaitForEventAsync("new_message", Wait, e => Index(e, "a-") > aliceAtKill + 10);
+        await b.WaitForEventAsync("new_message", Wait, e => Index(e, "b-") > bobAtKill + 10);
+
+        await _redis.StartAgainAsync();
+        var restarted = Stopwatch.StartNew();
+        var aliceAtRestart = Volatile.Read(ref lastAcknowledged[0]);
+        var bobAtRestart = Volatile.Read(ref lastAcknowledged[1]);
+        // Sends acknowledged after the restart cross again, both ways, without anyone reconnecting.
+        await b.WaitForEventAsync("new_message", Wait, e => Index(e, "a-") > aliceAtRestart);
+        await c.WaitForEventAsync("new_message", Wait, e => Index(e, "b-") > bobAtRestart);
+        var resumedAfter = restarted.Elapsed;
+        output.WriteLine($"cross-node delivery resumed both ways {resumedAfter.TotalSeconds:0.00} s after redis-server was ready again");
+
+        await stop.CancelAsync();
+        await talking;
+        Assert.True(resumedAfter < TimeSpan.FromSeconds(5), $"cross-node delivery resumed {resumedAfter.TotalSeconds:0.0} s after Redis was back");
+        foreach (var node in new[] { _node1, _node2 })
+        {
+            // Dozens of publishes failed during the outage; the adapter said so once, and once that it was over.
+            var deadline = DateTime.UtcNow + Wait;
+            while (!node.Stdout.Contains("Redis is reachable again", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100);
+            }
+
+            var log = node.Stdout + node.Stderr;
+            Assert.True(Occurrences(log, "Redis is unreachable") == 1, $"node pid {node.Pid} logged:\n{log}");
+            Assert.True(Occurrences(log, "Redis is reachable again") == 1, $"node pid {node.Pid} logged:\n{log}");
+        }
+    }
+
+    private static int Index(DriverEvent e, string prefix) =>
+        Text(e) is { } text && text.StartsWith(prefix, StringComparison.Ordinal) && int.TryParse(text.AsSpan(prefix.Length), out var i) ? i : -1;
+
+    private static int Occurrences(string text, string value)
+    {
+        var count = 0;
+        for (var at = text.IndexOf(value, StringComparison.Ordinal); at >= 0; at = text.IndexOf(value, at + value.Length, StringComparison.Ordinal))
+        {
+            count++;
+        }
+
+        return count;
     }
 
     private static bool IsBurst(string? text) => text is not null && (text.StartsWith("a-", StringComparison.Ordinal) || text.StartsWith("b-", StringComparison.Ordinal));

@@ -7,7 +7,8 @@ namespace Raven.Server.Auth.Internal;
 /// <c>sid</c>) and every token of a user issued before a stamp (password change). Entries live only as long as a
 /// token can (JWT_MAX_TOKEN_MINUTES), so memory is bounded by the revocations of that window.
 /// </summary>
-/// <remarks>Kept per process: after a restart, or on another node, revoked access tokens work until they expire
+/// <remarks>Kept per process. With several nodes, <see cref="Recorded"/> lets the realtime layer pass each revocation
+/// to the other nodes (which <see cref="Apply"/> it); after a restart, revoked access tokens work until they expire
 /// (their refresh tokens are revoked in the database, so the session cannot be extended).</remarks>
 internal sealed class SessionRevocations(TimeProvider time, TimeSpan tokenLifetime)
 {
@@ -15,20 +16,31 @@ internal sealed class SessionRevocations(TimeProvider time, TimeSpan tokenLifeti
     private readonly ConcurrentDictionary<string, Stamp> _userStamps = new(StringComparer.Ordinal);
     private long _nextPrune;
 
+    /// <summary>Raised, synchronously, for every revocation this node makes (not for those <see cref="Apply"/> receives).</summary>
+    public event Action<Revocation>? Recorded;
+
     /// <summary>Tokens carrying <paramref name="sessionId"/> are invalid from now on.</summary>
-    public void EndSession(string sessionId)
-    {
-        _endedSessions[sessionId] = time.GetUtcNow() + tokenLifetime;
-        Prune();
-    }
+    public void EndSession(string sessionId) => Record(new Revocation(sessionId, null, default, null));
 
     /// <summary>
     /// Tokens of <paramref name="userId"/> issued up to now are invalid, except those of <paramref name="exceptSessionId"/>
     /// (the session that replaces them). <c>iat</c> has whole seconds, so the current second counts as "before" too.
     /// </summary>
-    public void RevokeIssuedBefore(string userId, string? exceptSessionId = null)
+    public void RevokeIssuedBefore(string userId, string? exceptSessionId = null) =>
+        Record(new Revocation(null, userId, DateTimeOffset.FromUnixTimeSeconds(time.GetUtcNow().ToUnixTimeSeconds() + 1), exceptSessionId));
+
+    /// <summary>A revocation another node made.</summary>
+    public void Apply(Revocation revocation)
     {
-        _userStamps[userId] = new Stamp(DateTimeOffset.FromUnixTimeSeconds(time.GetUtcNow().ToUnixTimeSeconds() + 1), exceptSessionId);
+        if (revocation.SessionId is { } sessionId)
+        {
+            _endedSessions[sessionId] = time.GetUtcNow() + tokenLifetime;
+        }
+        else if (revocation.UserId is { } userId)
+        {
+            _userStamps[userId] = new Stamp(revocation.NotBefore, revocation.ExceptSessionId);
+        }
+
         Prune();
     }
 
@@ -43,6 +55,12 @@ internal sealed class SessionRevocations(TimeProvider time, TimeSpan tokenLifeti
         return _userStamps.TryGetValue(userId, out var stamp)
             && (sessionId is null || sessionId != stamp.ExceptSessionId)
             && (issuedAt is null || issuedAt < stamp.NotBefore);
+    }
+
+    private void Record(Revocation revocation)
+    {
+        Apply(revocation);
+        Recorded?.Invoke(revocation);
     }
 
     private void Prune()
@@ -73,3 +91,9 @@ internal sealed class SessionRevocations(TimeProvider time, TimeSpan tokenLifeti
 
     private readonly record struct Stamp(DateTimeOffset NotBefore, string? ExceptSessionId);
 }
+
+/// <summary>
+/// One revocation: a session's tokens (<see cref="SessionId"/>), or a user's tokens issued before
+/// <see cref="NotBefore"/> except those of <see cref="ExceptSessionId"/>.
+/// </summary>
+internal readonly record struct Revocation(string? SessionId, string? UserId, DateTimeOffset NotBefore, string? ExceptSessionId);
