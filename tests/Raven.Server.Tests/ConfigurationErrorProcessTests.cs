@@ -11,6 +11,7 @@ public sealed class ConfigurationErrorProcessTests
     public static TheoryData<string, string, string> BadSettings() => new()
     {
         { "PORT", "abc", "PORT is not a valid whole number; fix or unset PORT." },
+        { "RAVEN_GC_GEN0_SIZE", "lots", "RAVEN_GC_GEN0_SIZE must be a byte count (decimal or 0x hex), or 0 for the runtime's default; got 'lots'" },
         { "ACCESS_TOKEN_MINUTES", "0", "ACCESS_TOKEN_MINUTES must be between 1 and 43200." },
         { "SHUTDOWN_TIMEOUT_SECONDS", "0", "SHUTDOWN_TIMEOUT_SECONDS is 0; set it between 1 and 3600" },
         { "CORS_ORIGIN", "*", "CORS_ORIGIN entry '*' must be an exact origin" },

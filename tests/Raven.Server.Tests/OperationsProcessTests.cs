@@ -64,6 +64,23 @@ public sealed partial class OperationsProcessTests : IAsyncLifetime
         Assert.True(Sample(text, "http_server_request_duration_seconds_count") >= 1, "the ASP.NET Core meters are exported too");
     }
 
+    [Theory]
+    [InlineData(null, "0x400000")]
+    [InlineData("0x200000", "0x200000")]
+    [InlineData("0", null)]
+    public async Task The_server_process_itself_runs_with_the_GC_gen0_budget(string? setting, string? expected)
+    {
+        // The runtime reads the budget only from the environment, so the server re-executes itself in place (same
+        // PID) with DOTNET_GCgen0size set: the process the operator started is the one that serves.
+        var settings = setting is null ? new Dictionary<string, string>() : new() { ["RAVEN_GC_GEN0_SIZE"] = setting };
+        await using var server = await StartAsync(settings);
+        var environment = (await File.ReadAllTextAsync($"/proc/{server.Pid}/environ")).Split('\0');
+        var budget = environment.FirstOrDefault(e => e.StartsWith("DOTNET_GCgen0size=", StringComparison.Ordinal))?["DOTNET_GCgen0size=".Length..];
+        Assert.Equal(expected, budget);
+        using var http = new HttpClient { BaseAddress = new Uri(server.BaseUrl) };
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/healthz/live")).StatusCode);
+    }
+
     [Fact]
     public async Task SIGTERM_closes_sockets_as_a_transport_close_and_every_acknowledged_message_survives_the_restart()
     {
