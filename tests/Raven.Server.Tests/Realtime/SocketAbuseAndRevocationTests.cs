@@ -17,12 +17,8 @@ public sealed class SmallLimitsFixture : RealtimeFixture
 }
 
 /// <summary>Issue 6 #5 (event rate limit, sockets per user) through the official client.</summary>
-public sealed class SocketLimitTests(SmallLimitsFixture fixture) : RealtimeTestBase, IClassFixture<SmallLimitsFixture>
+public sealed class SocketLimitTests(SmallLimitsFixture fixture) : OwnServerTests<SmallLimitsFixture>(fixture)
 {
-    protected override RavenTestServer Server => fixture.Server;
-
-    protected override NodeDriver Node => fixture.Node;
-
     [Fact]
     public async Task An_event_flood_gets_RATE_LIMITED_errors_and_acks_then_a_disconnect()
     {
