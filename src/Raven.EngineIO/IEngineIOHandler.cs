@@ -82,6 +82,13 @@ public interface IEngineConnection
 
     /// <summary>Closes the session from the server side (reason "forced close" to the handler).</summary>
     void Close();
+
+    /// <summary>
+    /// Closes the session because the application could not parse what the client sent, exactly as an invalid
+    /// Engine.IO packet closes it: reason "parse error", nothing still queued is delivered, and a polling POST that
+    /// carried the message is answered 400. (Implemented as <see cref="Close()"/> for connections outside Engine.IO.)
+    /// </summary>
+    void CloseForInvalidInput() => Close();
 }
 
 /// <summary>A snapshot of the request that opened a session.</summary>

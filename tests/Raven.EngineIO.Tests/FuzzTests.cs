@@ -234,7 +234,8 @@ public sealed class FuzzTests(ITestOutputHelper output)
 
     private static (Fate Fate, byte[] Echo) PredictPolling(byte[] payload)
     {
-        if (payload.Length == 0)
+        // A payload that is not UTF-8 is refused as a whole, as the WebSocket layer refuses such a text frame.
+        if (payload.Length == 0 || !Utf8.IsValid(payload))
         {
             return (Fate.Invalid, []);
         }

@@ -96,6 +96,28 @@ internal static class EngineProtocol
         return taken;
     }
 
+    /// <summary>Whether <paramref name="bytes"/> are valid UTF-8 (a multi-segment sequence is checked as one run).</summary>
+    public static bool IsValidUtf8(in ReadOnlySequence<byte> bytes)
+    {
+        if (bytes.IsSingleSegment)
+        {
+            return System.Text.Unicode.Utf8.IsValid(bytes.FirstSpan);
+        }
+
+        // Segment boundaries may split a character, so the segments cannot be checked one by one.
+        var length = checked((int)bytes.Length);
+        var contiguous = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            bytes.CopyTo(contiguous);
+            return System.Text.Unicode.Utf8.IsValid(contiguous.AsSpan(0, length));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(contiguous);
+        }
+    }
+
     /// <summary>
     /// Decodes a polling <c>b</c>+base64 packet's data (without the <c>b</c>) into a rented buffer.
     /// Returns false for invalid base64. The caller returns <paramref name="rented"/> to the shared pool.

@@ -55,6 +55,7 @@ internal sealed class EngineSession : IEngineConnection
     private int _pending = 1;
     private string _transport;
     private bool _connectedRaised;
+    private volatile bool _closedForInvalidInput;
 
     // Heartbeat: _pingDueAt is the scheduled (not observed) time of the current cycle's ping, so the pong deadline
     // is _pingDueAt + pingTimeout however late the scheduler's tick runs.
@@ -535,9 +536,11 @@ internal sealed class EngineSession : IEngineConnection
     /// <summary>Hands a polling payload's packets to the handler in order.</summary>
     internal async Task<PacketOutcome> ProcessPayloadAsync(ReadOnlySequence<byte> payload)
     {
-        if (payload.IsEmpty)
+        // A text frame that is not UTF-8 never reaches the handler over WebSocket (the WebSocket layer refuses it),
+        // so a polling payload that is not UTF-8 is refused as a whole too, before any of its packets is handled.
+        if (payload.IsEmpty || !EngineProtocol.IsValidUtf8(payload))
         {
-            CloseInvalid();
+            CloseForInvalidInput();
             return PacketOutcome.Invalid;
         }
 
@@ -592,11 +595,15 @@ internal sealed class EngineSession : IEngineConnection
         }
     }
 
-    internal void CloseInvalid()
+    public void CloseForInvalidInput()
     {
+        _closedForInvalidInput = true;
         EngineIOLog.InvalidPacket(Server.Logger, Id);
         Close(EngineCloseReasons.ParseError, CloseKind.Abrupt);
     }
+
+    /// <summary>Continue, unless the handler found the message it was just given malformed and closed the session.</summary>
+    private PacketOutcome AfterHandler() => _closedForInvalidInput ? PacketOutcome.Invalid : PacketOutcome.Continue;
 
     /// <summary>Handles one text-encoded packet (either transport). Caller holds <see cref="_inbound"/>.</summary>
     private async ValueTask<PacketOutcome> DispatchTextPacketAsync(ReadOnlySequence<byte> packet)
@@ -604,7 +611,7 @@ internal sealed class EngineSession : IEngineConnection
         var reader = new SequenceReader<byte>(packet);
         if (!reader.TryRead(out var type))
         {
-            CloseInvalid();
+            CloseForInvalidInput();
             return PacketOutcome.Invalid;
         }
 
@@ -616,11 +623,11 @@ internal sealed class EngineSession : IEngineConnection
                 case PacketType.Message:
                     EstablishOnMessage();
                     await Handler.OnTextAsync(this, data);
-                    return PacketOutcome.Continue;
+                    return AfterHandler();
                 case PacketType.Base64Binary:
                     if (!EngineProtocol.TryDecodeBase64(data, out var rented, out var length))
                     {
-                        CloseInvalid();
+                        CloseForInvalidInput();
                         return PacketOutcome.Invalid;
                     }
 
@@ -634,7 +641,7 @@ internal sealed class EngineSession : IEngineConnection
                         ArrayPool<byte>.Shared.Return(rented);
                     }
 
-                    return PacketOutcome.Continue;
+                    return AfterHandler();
                 case PacketType.Pong:
                     OnPong();
                     return PacketOutcome.Continue;
@@ -646,7 +653,7 @@ internal sealed class EngineSession : IEngineConnection
                     return PacketOutcome.Continue;
                 default:
                     // Includes 2 (ping): in v4 only the server pings.
-                    CloseInvalid();
+                    CloseForInvalidInput();
                     return PacketOutcome.Invalid;
             }
         }
@@ -664,7 +671,7 @@ internal sealed class EngineSession : IEngineConnection
         {
             EstablishOnMessage();
             await Handler.OnBinaryAsync(this, data);
-            return PacketOutcome.Continue;
+            return AfterHandler();
         }
         catch (Exception ex)
         {

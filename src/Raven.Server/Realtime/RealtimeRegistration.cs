@@ -55,6 +55,7 @@ internal static class RealtimeRegistration
         // TryAdd: a test or a multi-node deployment may have registered its own before the server's registrations.
         services.TryAddSingleton<IPresenceTracker, InMemoryPresenceTracker>();
         services.TryAddSingleton<IPresenceService, TrackerPresenceService>();
+        services.TryAddSingleton<MembershipGate>();
         services.TryAddSingleton<SocketChatNotifier>();
         services.TryAddSingleton<IChatNotifier>(sp => sp.GetRequiredService<SocketChatNotifier>());
         services.TryAddSingleton<SocketAbuseGuard>();

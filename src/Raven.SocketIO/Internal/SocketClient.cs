@@ -349,20 +349,24 @@ internal sealed class SocketClient
     private void CloseForAbuse(string what)
     {
         SocketIOLog.PacketRefused(_server.Logger, Connection.Id, what);
-        Close(DisconnectReasons.ParseError);
+        CloseForInvalidInput();
     }
 
     private void CloseForParseError()
     {
         SocketIOLog.MalformedPacket(_server.Logger, Connection.Id);
-        Close(DisconnectReasons.ParseError);
+        CloseForInvalidInput();
     }
 
-    private void Close(string reason)
+    /// <summary>
+    /// Ends the session the way Engine.IO ends it for an invalid packet (its queue dropped, a polling POST answered
+    /// 400), so that a malformed Socket.IO packet costs a client the same over either transport.
+    /// </summary>
+    private void CloseForInvalidInput()
     {
-        _closeReason ??= reason;
+        _closeReason ??= DisconnectReasons.ParseError;
         _pendingBinary = null;
-        Connection.Close();
+        Connection.CloseForInvalidInput();
     }
 
     /// <summary>

@@ -8,7 +8,7 @@ namespace Raven.Server.Tests.Hostile;
 /// <summary>
 /// The attack flows of <see cref="HostileClientTests"/>: each opens its own session(s) over raw polling or a raw
 /// WebSocket, misbehaves in one way, and records what the server did. Behaviour that must hold for every input
-/// (a 5xx other than 503, an oversized or lying session left open) goes to <see cref="Violations"/>.
+/// (a 5xx other than 503, an oversized, lying or malformed session left open on either transport) goes to <see cref="Violations"/>.
 /// </summary>
 internal sealed class HostileAttacks(string baseUrl, HttpClient http, string token, string foreignConversation, string ownConversation)
 {
@@ -35,6 +35,8 @@ internal sealed class HostileAttacks(string baseUrl, HttpClient http, string tok
         }
 
         var name = $"polling#{kind}";
+        // Input that is malformed whatever the seed: the session must be closed, as the same input closes a WebSocket.
+        var mustClose = false;
         switch (kind)
         {
             case 0:
@@ -54,7 +56,8 @@ internal sealed class HostileAttacks(string baseUrl, HttpClient http, string tok
             case 3:
                 await ConnectPollingAsync(polling, sid, inputs);
                 string[] invalid = ["b", "b!!!!", "bAQ", "bAQIDBA", "b====", "b" + inputs.RandomText(40), "bAQIDBA==\u001eb%%%"];
-                await PostAsync(polling, sid, name, Encoding.UTF8.GetBytes(invalid[inputs.Random.Next(invalid.Length)]));
+                await PostAsync(polling, sid, name, Encoding.UTF8.GetBytes(invalid[inputs.Random.Next(invalid.Length)]), mustFail: true);
+                mustClose = true;
                 break;
             case 4:
                 try
@@ -91,14 +94,17 @@ internal sealed class HostileAttacks(string baseUrl, HttpClient http, string tok
                 break;
             case 6:
                 await ConnectPollingAsync(polling, sid, inputs);
-                await PostAsync(polling, sid, name, Encoding.UTF8.GetBytes(HostileInputs.LyingAttachmentCount));
+                await PostAsync(polling, sid, name, Encoding.UTF8.GetBytes(HostileInputs.LyingAttachmentCount), mustFail: true);
+                mustClose = true;
                 break;
             case 7:
-                await PostAsync(polling, sid, name, inputs.InvalidUtf8());
+                await PostAsync(polling, sid, name, inputs.InvalidUtf8(), mustFail: true);
+                mustClose = true;
                 break;
             case 8:
                 await ConnectPollingAsync(polling, sid, inputs);
-                await PostAsync(polling, sid, name, Encoding.UTF8.GetBytes(HostileInputs.DeepEvent(10_000, inputs.Random.Next(2) == 0)));
+                await PostAsync(polling, sid, name, Encoding.UTF8.GetBytes(HostileInputs.DeepEvent(10_000, inputs.Random.Next(2) == 0)), mustFail: true);
+                mustClose = true;
                 break;
             default:
                 var both = await Task.WhenAll(polling.PollAsync(sid, TimeSpan.FromSeconds(2)), polling.PollAsync(sid, TimeSpan.FromSeconds(2)));
@@ -113,9 +119,15 @@ internal sealed class HostileAttacks(string baseUrl, HttpClient http, string tok
                 break;
         }
 
-        if (await polling.PollAsync(sid, TimeSpan.FromSeconds(1)) is { } last)
+        var last = await polling.PollAsync(sid, TimeSpan.FromSeconds(1));
+        if (last is { } lastPoll)
         {
-            CheckStatus($"{name} GET", last.Status);
+            CheckStatus($"{name} GET", lastPoll.Status);
+        }
+
+        if (mustClose && last?.Status != HttpStatusCode.BadRequest)
+        {
+            Violations.Enqueue($"{name} left its polling session open (GET afterwards: {last?.Status.ToString() ?? "no answer"})");
         }
     }
 
@@ -161,6 +173,7 @@ internal sealed class HostileAttacks(string baseUrl, HttpClient http, string tok
             case 5:
                 await ConnectWebSocketAsync(ws, inputs);
                 await ws.TrySendAsync(HostileInputs.DeepEvent(10_000, inputs.Random.Next(2) == 0));
+                mustClose = true;
                 break;
             case 6:
                 await ConnectWebSocketAsync(ws, inputs);
@@ -225,13 +238,17 @@ internal sealed class HostileAttacks(string baseUrl, HttpClient http, string tok
         await ws.ReceiveStartingWithAsync("40", TimeSpan.FromSeconds(10));
     }
 
-    private async Task PostAsync(RawPolling polling, string sid, string name, byte[] body)
+    private async Task PostAsync(RawPolling polling, string sid, string name, byte[] body, bool mustFail = false)
     {
         try
         {
             var status = await polling.PostAsync(sid, body);
             Count($"{name} POST {(int)status}");
             CheckStatus(name, status);
+            if (mustFail && status != HttpStatusCode.BadRequest)
+            {
+                Violations.Enqueue($"{name}: a malformed polling body got {(int)status}, not 400");
+            }
         }
         catch (HttpRequestException)
         {

@@ -15,7 +15,6 @@ namespace Raven.Server.Tests.Hostile;
 public sealed class HostileClientTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan AttackDuration = TimeSpan.FromSeconds(30);
-    private static readonly TimeSpan AckTimeout = TimeSpan.FromSeconds(20);
     private const int MaxAttacksPerWorker = 120;
     private const int Workers = 4;
 
@@ -38,10 +37,10 @@ public sealed class HostileClientTests(ITestOutputHelper output)
         var chat = await HostileServer.GroupAsync(aliceApi, bobId);
         var attackRoom = await HostileServer.GroupAsync(maliceApi, pusherId);
 
-        var alice = await ConnectAsync(node, server, aliceToken, "websocket", chat);
-        var bob = await ConnectAsync(node, server, bobToken, "polling", chat);
-        var pusher = await ConnectAsync(node, server, pusherToken, "websocket", attackRoom);
-        var conversation = new Conversation(alice, bob, chat);
+        var alice = await GoodClients.ConnectAsync(node, server, aliceToken, "websocket", chat);
+        var bob = await GoodClients.ConnectAsync(node, server, bobToken, "polling", chat);
+        var pusher = await GoodClients.ConnectAsync(node, server, pusherToken, "websocket", attackRoom);
+        var conversation = new GoodConversation(alice, bob, chat);
         for (var i = 0; i < 10; i++)
         {
             await conversation.ExchangeAsync($"warm-up {i}");
@@ -149,22 +148,13 @@ public sealed class HostileClientTests(ITestOutputHelper output)
         }
 
         Assert.True(conversation.Exchanged > 20, $"{replay} only {conversation.Exchanged} messages went through during the attack");
-        var fresh = await ConnectAsync(node, server, aliceToken, "polling", chat);
+        var fresh = await GoodClients.ConnectAsync(node, server, aliceToken, "polling", chat);
         await fresh.DisconnectAsync();
 
         var settled = await server.WaitForResidentAtMostAsync(baseline + SettledMargin, TimeSpan.FromSeconds(30));
         output.WriteLine($"settled RSS {Mib.Of(settled)} (baseline {Mib.Of(baseline)}, peak {Mib.Of(peak)})");
         server.AssertAlive($"at the end {replay}");
         Assert.True(settled <= baseline + SettledMargin, $"{replay} RSS {Mib.Of(settled)} did not come back within {Mib.Of(SettledMargin)} of the baseline {Mib.Of(baseline)} (peak {Mib.Of(peak)})");
-    }
-
-    private static async Task<SocketIOTestClient> ConnectAsync(NodeDriver node, HostileServer server, string token, string transport, string conversation)
-    {
-        var client = await node.ConnectAsync(server.BaseUrl, new { auth = new { token }, transports = new[] { transport }, forceNew = true, reconnection = false });
-        await client.WaitForConnectAsync();
-        var joined = (await client.EmitWithAckAsync("join_conversation", AckTimeout, new { conversation_id = conversation })).Single();
-        Assert.True(joined.GetProperty("ok").GetBoolean(), joined.ToString());
-        return client;
     }
 
     private static async Task<RawWebSocket> SlowReaderAsync(string baseUrl, string token, string conversation)
@@ -210,22 +200,5 @@ public sealed class HostileClientTests(ITestOutputHelper output)
         }
 
         return list;
-    }
-
-    /// <summary>Alice (WebSocket) and Bob (polling) take turns: each message is acknowledged and reaches the other.</summary>
-    private sealed class Conversation(SocketIOTestClient alice, SocketIOTestClient bob, string conversationId)
-    {
-        private int _exchanged;
-
-        public int Exchanged => Volatile.Read(ref _exchanged);
-
-        public async Task ExchangeAsync(string text)
-        {
-            var (sender, receiver) = Exchanged % 2 == 0 ? (alice, bob) : (bob, alice);
-            var ack = (await sender.EmitWithAckAsync("send_message", AckTimeout, new { conversation_id = conversationId, text })).Single();
-            Assert.True(ack.GetProperty("ok").GetBoolean(), $"'{text}' was refused: {ack}");
-            await receiver.WaitForEventAsync("new_message", AckTimeout, e => e.Arg(0).GetProperty("text").GetString() == text);
-            Interlocked.Increment(ref _exchanged);
-        }
     }
 }

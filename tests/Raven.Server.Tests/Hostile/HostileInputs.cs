@@ -85,8 +85,13 @@ internal sealed class HostileInputs(Random random, string token, string foreignC
         : "42[\"send_message\"," + new string('[', depth) + new string(']', depth) + "]";
 
     /// <summary>A text frame that is not UTF-8 (overlong, truncated and invalid sequences after a valid prefix).</summary>
-    public byte[] InvalidUtf8() =>
-        [.. "42[\"send_message\",\""u8, .. Random.Next(3) switch { 0 => new byte[] { 0xC3, 0x28 }, 1 => [0xFF, 0xFE], _ => [0xE2, 0x82] }, .. "\"]"u8];
+    public byte[] InvalidUtf8() => InvalidUtf8(Random.Next(InvalidUtf8Kinds));
+
+    public const int InvalidUtf8Kinds = 3;
+
+    /// <summary>Invalid UTF-8 of kind <paramref name="kind"/>: 0 a bad continuation, 1 bytes that never occur, 2 a truncated sequence.</summary>
+    public static byte[] InvalidUtf8(int kind) =>
+        [.. "42[\"send_message\",\""u8, .. kind switch { 0 => new byte[] { 0xC3, 0x28 }, 1 => [0xFF, 0xFE], _ => [0xE2, 0x82] }, .. "\"]"u8];
 
     /// <summary>A send_message of <paramref name="bytes"/> bytes: over maxHttpBufferSize when bytes &gt; 1,000,000.</summary>
     public static string Oversized(int bytes) => "42[\"send_message\",\"" + new string('x', bytes) + "\"]";

@@ -32,12 +32,15 @@ internal sealed class RawPolling(HttpClient http, string baseUrl)
         return (open.RootElement.GetProperty("sid").GetString(), response.StatusCode);
     }
 
-    public async Task<HttpStatusCode> PostAsync(string sid, byte[] body)
+    public async Task<HttpStatusCode> PostAsync(string sid, byte[] body) => (await PostForAnswerAsync(sid, body)).Status;
+
+    /// <summary>A POST; returns its status and body.</summary>
+    public async Task<(HttpStatusCode Status, string Body)> PostForAnswerAsync(string sid, byte[] body)
     {
         using var content = new ByteArrayContent(body);
         content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("text/plain");
         using var response = await http.PostAsync($"{_endpoint}&sid={Uri.EscapeDataString(sid)}", content);
-        return response.StatusCode;
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
     }
 
     public Task<HttpStatusCode> PostAsync(string sid, string body) => PostAsync(sid, Encoding.UTF8.GetBytes(body));

@@ -9,12 +9,8 @@ namespace Raven.Server.Tests.Realtime;
 /// WebSocket upgrade, the accessToken cookie (withCredentials) from an allowed cross-origin page, automatic
 /// reconnection; and the handshake's connect_error codes over polling.
 /// </summary>
-public sealed class BrowserDefaultTransportTests(ParticipantsScopeFixture fixture) : RealtimeTestBase, IClassFixture<ParticipantsScopeFixture>
+public sealed class BrowserDefaultTransportTests(ParticipantsScopeFixture fixture) : OwnServerTests<ParticipantsScopeFixture>(fixture)
 {
-    protected override RavenTestServer Server => fixture.Server;
-
-    protected override NodeDriver Node => fixture.Node;
-
     [Fact]
     public async Task Polling_then_upgrade_with_cookie_auth_from_the_cors_origin_and_reconnect_re_authenticates()
     {

@@ -18,9 +18,12 @@ public class RealtimeFixture : IAsyncLifetime
     /// <summary>The server's settings (configuration keys as users set them); null for the defaults.</summary>
     protected virtual IReadOnlyDictionary<string, string>? Settings => null;
 
+    /// <summary>Changes to the host beyond configuration keys (e.g. library options no setting exposes); null for none.</summary>
+    protected virtual Action<Microsoft.AspNetCore.Builder.WebApplicationBuilder>? Configure => null;
+
     public async Task InitializeAsync()
     {
-        Server = await RavenTestServer.StartAsync(Settings);
+        Server = await RavenTestServer.StartAsync(Settings, Configure);
         Node = await NodeDriver.StartAsync();
     }
 
@@ -172,4 +175,13 @@ public abstract class SharedServerTests(RealtimeFixture fixture) : RealtimeTestB
     protected override RavenTestServer Server => Fixture.Server;
 
     protected override NodeDriver Node => Fixture.Node;
+}
+
+/// <summary>Tests on a server of their own, configured by <typeparamref name="TFixture"/>.</summary>
+public abstract class OwnServerTests<TFixture>(TFixture fixture) : RealtimeTestBase, IClassFixture<TFixture>
+    where TFixture : RealtimeFixture
+{
+    protected override RavenTestServer Server => fixture.Server;
+
+    protected override NodeDriver Node => fixture.Node;
 }

@@ -14,12 +14,8 @@ public sealed class ParticipantsScopeFixture : RealtimeFixture
 }
 
 /// <summary>MESSAGE_SCOPE=participants (the original server's delivery) and the socket half of the authorization matrix.</summary>
-public sealed class ParticipantsScopeTests(ParticipantsScopeFixture fixture) : RealtimeTestBase, IClassFixture<ParticipantsScopeFixture>
+public sealed class ParticipantsScopeTests(ParticipantsScopeFixture fixture) : OwnServerTests<ParticipantsScopeFixture>(fixture)
 {
-    protected override RavenTestServer Server => fixture.Server;
-
-    protected override NodeDriver Node => fixture.Node;
-
     [Fact]
     public async Task New_message_reaches_every_online_participant_socket_joined_or_not_and_no_one_else()
     {

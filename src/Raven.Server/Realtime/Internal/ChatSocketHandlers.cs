@@ -23,6 +23,7 @@ internal sealed class ChatSocketHandlers(
     IChatService chat,
     IPresenceTracker presence,
     SocketChatNotifier notifier,
+    MembershipGate membership,
     SocketAbuseGuard guard,
     HandshakeTokens handshakeTokens,
     IOptions<RavenServerOptions> options,
@@ -127,36 +128,48 @@ internal sealed class ChatSocketHandlers(
             return;
         }
 
-        try
-        {
-            await chat.EnsureParticipantAsync(user.UserId, conversationId);
-        }
-        catch (ChatException ex)
-        {
-            if (ex.Kind == ChatErrorKind.PermissionDenied)
-            {
-                Fail(e, RealtimeEvents.PermissionDenied, "You are not a participant of this conversation", ex.Message);
-            }
-            else
-            {
-                Fail(e, RealtimeEvents.JoinFailed, "Failed to join conversation", ex.Message);
-            }
-
-            return;
-        }
-
         var socket = e.Socket;
         var room = RealtimeRooms.Conversation(conversationId);
-        var alreadyIn = socket.Rooms.Contains(room);
-        socket.Join(room);
-        // A removal commits first and evicts afterwards (MembershipEnded). Checking again once the socket is in the
-        // room makes join and eviction linearizable: a removal that committed before this check is seen here, and
-        // one after it evicts this socket, which is in the room by then. Works across nodes, no lock needed.
-        if (!alreadyIn && !await StillParticipantAsync(user.UserId, conversationId))
+        bool alreadyIn;
+        // Held from the membership check until the socket is in the room: an eviction (MembershipEnded) of this user
+        // from this conversation waits for it, so a removal that committed after the check still takes the socket out
+        // before the removal returns, and no message sent after the removal reaches it.
+        using (await membership.EnterAsync(conversationId, user.UserId))
         {
-            socket.Leave(room);
-            Fail(e, RealtimeEvents.PermissionDenied, "You are not a participant of this conversation", "removed while joining");
-            return;
+            try
+            {
+                await chat.EnsureParticipantAsync(user.UserId, conversationId);
+            }
+            catch (ChatException ex)
+            {
+                if (ex.Kind == ChatErrorKind.PermissionDenied)
+                {
+                    Fail(e, RealtimeEvents.PermissionDenied, "You are not a participant of this conversation", ex.Message);
+                }
+                else
+                {
+                    Fail(e, RealtimeEvents.JoinFailed, "Failed to join conversation", ex.Message);
+                }
+
+                return;
+            }
+
+            alreadyIn = socket.IsIn(room);
+            if (!socket.Join(room))
+            {
+                Fail(e, RealtimeEvents.JoinFailed, "Failed to join conversation", "this connection is in too many conversations");
+                return;
+            }
+
+            // The gate orders join and eviction on this node only; an eviction from another node (Redis scale-out)
+            // does not wait for it. Checking again once the socket is in the room covers that case: a removal that
+            // committed before this check is seen here, one after it evicts this socket, which is in the room by then.
+            if (!await StillParticipantAsync(user.UserId, conversationId))
+            {
+                socket.Leave(room);
+                Fail(e, RealtimeEvents.PermissionDenied, "You are not a participant of this conversation", "removed while joining");
+                return;
+            }
         }
 
         var joined = new MembershipPayload(conversationId, user.UserId, user.Username);

@@ -8,7 +8,7 @@ namespace Raven.Server.Realtime.Internal;
 /// Delivers message events for both transports (REST and Socket.IO), so a message reaches sockets the same way
 /// whichever way it was sent. Each event is one broadcast: encoded once, queued on every target socket.
 /// </summary>
-internal sealed class SocketChatNotifier(SocketIOServer io, IChatService chat, IOptions<RavenServerOptions> options) : IChatNotifier
+internal sealed class SocketChatNotifier(SocketIOServer io, IChatService chat, MembershipGate membership, IOptions<RavenServerOptions> options) : IChatNotifier
 {
     private readonly MessageScope _scope = options.Value.MessageScope;
 
@@ -55,14 +55,19 @@ internal sealed class SocketChatNotifier(SocketIOServer io, IChatService chat, I
     private Task<BroadcastOperator?> RoomTargetAsync(string conversationId) =>
         Task.FromResult<BroadcastOperator?>(io.To(RealtimeRooms.Conversation(conversationId)));
 
-    public Task MembershipEnded(string conversationId, IReadOnlyList<string> userIds)
+    public async Task MembershipEnded(string conversationId, IReadOnlyList<string> userIds)
     {
         if (userIds.Count == 0)
         {
-            return Task.CompletedTask;
+            return;
         }
 
-        return io.To(UserRooms(userIds)).SocketsLeaveAsync(RealtimeRooms.Conversation(conversationId));
+        // Waits for joins of these users that checked their membership before the removal committed (see
+        // MembershipGate), so their sockets are in the room by now and leave with the others.
+        using (await membership.EnterAllAsync(conversationId, userIds))
+        {
+            await io.To(UserRooms(userIds)).SocketsLeaveAsync(RealtimeRooms.Conversation(conversationId));
+        }
     }
 
     public Task SessionEnded(string userId, string? sessionId) =>
