@@ -9,7 +9,7 @@ import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startCpuSampler } from "./lib/cpu-window.mjs";
-import { pinSelf, runChild, sleep, startProcess, freePort } from "./lib/processes.mjs";
+import { killRunningChildren, pinSelf, runChild, sleep, startProcess, freePort } from "./lib/processes.mjs";
 import { startProxy } from "./lib/proxy.mjs";
 import { roundMetrics, summarize } from "./lib/report.mjs";
 
@@ -92,7 +92,7 @@ function countCpus(list) {
 
 let cleanupCurrent = null;
 for (const signal of ["SIGINT", "SIGTERM"]) {
-  process.on(signal, async () => { log(`${signal}: stopping what this run started`); if (cleanupCurrent) await cleanupCurrent(); process.exit(130); });
+  process.on(signal, async () => { log(`${signal}: stopping what this run started`); killRunningChildren(); if (cleanupCurrent) await cleanupCurrent(); process.exit(130); });
 }
 
 const tail = (file) => { try { return readFileSync(file, "utf8").split("\n").slice(-15).join("\n"); } catch { return ""; } };
@@ -104,13 +104,13 @@ async function runSide(side, roundNo) {
   const started = [];
   let proxy = null;
   let sampler = null;
-  const cleanup = async () => {
+  let cleaning = null;
+  const cleanup = () => (cleaning ??= (async () => { // once, whether the run ends or a signal arrives
     sampler?.stop();
     await proxy?.close();
     for (const p of started.reverse()) await p.stop();
-    started.length = 0;
     if (!args.keepData) rmSync(dir, { recursive: true, force: true });
-  };
+  })());
   cleanupCurrent = cleanup;
   try {
     const redisPort = await freePort();

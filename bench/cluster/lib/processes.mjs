@@ -101,11 +101,19 @@ async function stopGroup(pid, exitedFn) {
   for (let i = 0; i < 30 && !exitedFn() && isAlive(pid); i++) await sleep(100);
 }
 
+const harnessGroups = new Set();
+
+/** Ends the process group of every harness still running (on SIGINT/SIGTERM of this process). */
+export function killRunningChildren() {
+  for (const pid of harnessGroups) { try { process.kill(-pid, "SIGKILL"); } catch { /* gone */ } }
+}
+
 /** Runs the harness (pinned), forwarding its stderr line by line to onLine; resolves with its last stdout JSON line. */
 export function runChild({ argv, cwd, cpus, timeoutS, onLine }) {
   return new Promise((resolve) => {
     const full = cpus ? ["taskset", "-c", String(cpus), ...argv] : argv;
     const child = spawn(full[0], full.slice(1), { cwd, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    harnessGroups.add(child.pid);
     let stdout = "";
     let partial = "";
     child.stdout.on("data", (b) => { stdout += b.toString("utf8"); });
@@ -118,6 +126,7 @@ export function runChild({ argv, cwd, cpus, timeoutS, onLine }) {
     const timer = setTimeout(() => { try { process.kill(-child.pid, "SIGKILL"); } catch { /* gone */ } }, timeoutS * 1000);
     child.on("exit", (code) => {
       clearTimeout(timer);
+      harnessGroups.delete(child.pid);
       try { resolve(JSON.parse(stdout.trim().split("\n").pop())); } catch { resolve({ error: `harness exited ${code} without JSON` }); }
     });
     child.on("error", (err) => { clearTimeout(timer); resolve({ error: err.message }); });
