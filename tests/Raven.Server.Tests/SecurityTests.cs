@@ -250,12 +250,14 @@ public sealed class ProxyAndEndpointLimitTests
     [Fact]
     public async Task Password_hashing_is_bounded_and_excess_sign_ins_are_refused_at_once()
     {
-        // One hash at a time, nobody waiting, and a deliberately slow hash: concurrent attempts cannot pile up CPU work.
+        // One hash at a time, nobody waiting, and a deliberately slow hash (~1 s): concurrent attempts cannot pile up
+        // CPU work. The hash is long so that, even when a busy test machine dispatches the attempts late, some of them
+        // arrive while the first one holds the only slot.
         await using var server = await RavenTestServer.StartAsync(new Dictionary<string, string>
         {
             ["PASSWORD_HASH_CONCURRENCY"] = "1",
             ["PASSWORD_HASH_QUEUE"] = "0",
-            ["PASSWORD_HASH_ITERATIONS"] = "300000",
+            ["PASSWORD_HASH_ITERATIONS"] = "1000000",
         });
         using var client = new ApiClient(server.BaseUrl, useCookies: false);
         var attempts = Enumerable.Range(0, 8).Select(i => client.PostAsync("/api/v1/auth/token", new { email = $"nobody{i}@example.com", password = "x1234567" }));
