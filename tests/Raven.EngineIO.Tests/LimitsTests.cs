@@ -49,7 +49,7 @@ public sealed class LimitsTests
         await using var host = await EngineHost.StartAsync(handler, o =>
         {
             o.PingInterval = TimeSpan.FromSeconds(30);
-            o.Limits.PendingTimeout = TimeSpan.FromMilliseconds(500);
+            o.Limits.PendingTimeout = TimeSpan.FromSeconds(2); // the second handshake and its first message must land inside it, even cold
         });
         using var client = new EioClient(host.BaseUrl);
         var (idle, _) = await client.HandshakeAsync();
@@ -80,7 +80,7 @@ public sealed class LimitsTests
         await using var host = await EngineHost.StartAsync(handler, o =>
         {
             o.PingInterval = TimeSpan.FromSeconds(30);
-            o.Limits.PendingTimeout = TimeSpan.FromMilliseconds(500);
+            o.Limits.PendingTimeout = TimeSpan.FromSeconds(2); // the second handshake and its first message must land inside it, even cold
             o.Limits.EstablishOnFirstMessage = false;
         });
         using var client = new EioClient(host.BaseUrl);

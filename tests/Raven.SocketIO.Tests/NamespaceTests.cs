@@ -171,11 +171,11 @@ public class NamespaceTests
     [Fact]
     public async Task SessionWithoutConnectIsClosedAfterConnectTimeout()
     {
-        var io = new TestIO(o => o.ConnectTimeout = TimeSpan.FromMilliseconds(150));
+        var io = new TestIO(o => o.ConnectTimeout = TimeSpan.FromSeconds(1)); // the second session must CONNECT inside it, even cold
         var idle = await io.OpenAsync();
         var (joined, _) = await io.ConnectAsync();
-        Assert.Equal("forced close", await idle.CloseReason.WaitAsync(TimeSpan.FromSeconds(5)));
-        await Task.Delay(200);
+        Assert.Equal("forced close", await idle.CloseReason.WaitAsync(TimeSpan.FromSeconds(10)));
+        await Task.Delay(500);
         Assert.True(joined.IsConnected);
     }
 
