@@ -158,6 +158,7 @@ public static class RavenServerHostingExtensions
             app.UseForwardedHeaders();
         }
 
+        app.UseRealtimeWebSockets();
         app.UseExceptionHandler();
         if (!app.Environment.IsDevelopment())
         {

@@ -79,6 +79,13 @@ public sealed partial class OperationsProcessTests : IAsyncLifetime
         Assert.Equal(expected, budget);
         using var http = new HttpClient { BaseAddress = new Uri(server.BaseUrl) };
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/healthz/live")).StatusCode);
+
+        // dotnet-counters, dotnet-trace and dotnet-gcdump reach the process through its diagnostics socket: the
+        // re-executed runtime must be the one listening on it (the first runtime's socket file would be dead).
+        var endpoints = Directory.GetFiles(Path.GetTempPath(), $"dotnet-diagnostic-{server.Pid}-*-socket");
+        Assert.Single(endpoints);
+        using var diagnostics = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        await diagnostics.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(endpoints[0]));
     }
 
     [Fact]

@@ -310,7 +310,9 @@ internal sealed class EngineServer : IDisposable
             Url = string.Concat(request.PathBase.ToUriComponent(), request.Path.ToUriComponent(), request.QueryString.ToUriComponent()),
             Secure = request.IsHttps,
             Issued = DateTimeOffset.UtcNow,
-            User = context.User,
+            // Only what authentication produced: HttpContext.User would create an empty principal per session, kept
+            // for the session's lifetime, when no authentication ran for this request.
+            User = context.Features.Get<Microsoft.AspNetCore.Http.Features.Authentication.IHttpAuthenticationFeature>()?.User,
         };
     }
 

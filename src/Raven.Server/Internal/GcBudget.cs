@@ -52,8 +52,27 @@ internal static partial class GcBudget
             .Append($"{RuntimeVariable}=0x{bytes:X}")
             .ToArray();
 
+        ReleaseDiagnosticsEndpoint();
         Exec(executable, arguments, environment);
         // Still here: execve failed (e.g. a sandbox forbids it); run on with the runtime's default budget.
+    }
+
+    // The runtime's diagnostics IPC endpoint (dotnet-counters, dotnet-trace, dotnet-gcdump) is a Unix socket named
+    // after the PID and the process start time, both of which execve keeps. The replacement runtime cannot bind that
+    // name while this runtime's socket file exists, and the tools would find a dead socket: remove it first.
+    private static void ReleaseDiagnosticsEndpoint()
+    {
+        try
+        {
+            foreach (var file in Directory.EnumerateFiles(Path.GetTempPath(), $"dotnet-diagnostic-{Environment.ProcessId}-*-socket"))
+            {
+                File.Delete(file);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Only the diagnostics tools lose: the server itself runs on.
+        }
     }
 
     internal static long ParseBytes(string? value)

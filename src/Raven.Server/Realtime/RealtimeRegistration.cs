@@ -77,6 +77,39 @@ internal static class RealtimeRegistration
         }
 
         app.Services.GetRequiredService<RevocationRelay>().Start();
-        app.MapSocketIO("/socket.io");
+        app.MapSocketIO(EndpointPath).WithMetadata(RealtimeEndpoint.Marker);
     }
+
+    /// <summary>
+    /// Sends WebSocket requests for the realtime endpoint straight to it, ahead of the REST pipeline (error pages,
+    /// authentication, authorization, CORS, rate limits). A WebSocket request lives as long as its connection, and
+    /// every middleware it passes keeps its per-request state for that long (~2 KB per connection, measured with
+    /// dotnet-gcdump); none of them applies to it: sockets authenticate with the CONNECT token or the cookie
+    /// (HandshakeTokens, with its own origin check), browsers do not apply CORS to WebSockets, and the endpoint
+    /// has no rate-limit policy. Polling requests still take the whole pipeline (they need CORS).
+    /// Call after <c>UseForwardedHeaders</c>, so per-address session limits see the client's address.
+    /// </summary>
+    public static void UseRealtimeWebSockets(this WebApplication app)
+    {
+        var endpoints = (IEndpointRouteBuilder)app;
+        Endpoint? realtime = null;
+        app.Use(next => context =>
+        {
+            if (!RealtimeEndpoint.IsWebSocketRequestFor(context, EndpointPath))
+            {
+                return next(context);
+            }
+
+            realtime ??= RealtimeEndpoint.Find(endpoints);
+            if (realtime?.RequestDelegate is not { } handle)
+            {
+                return next(context);
+            }
+
+            context.SetEndpoint(realtime);
+            return handle(context);
+        });
+    }
+
+    private const string EndpointPath = "/socket.io";
 }
