@@ -29,6 +29,8 @@ internal sealed class CountingConnection(string id) : IEngineConnection
 
     public IDictionary<object, object?> Items { get; } = new Dictionary<object, object?>();
 
+    public object? HandlerState { get; set; }
+
     public bool TrySend(ReadOnlySpan<EngineMessage> messages, bool isVolatile = false)
     {
         Messages += messages.Length;

@@ -63,6 +63,12 @@ public interface IEngineConnection
     IDictionary<object, object?> Items { get; }
 
     /// <summary>
+    /// One slot for the <see cref="IEngineIOHandler"/> that owns the session (Socket.IO keeps its client here): read on
+    /// every packet, so a field rather than an <see cref="Items"/> lookup, and no dictionary per session.
+    /// </summary>
+    object? HandlerState { get; set; }
+
+    /// <summary>
     /// Marks the session established: it stops counting against the pending-session cap and its short pending
     /// lifetime (see <see cref="EngineSessionLimits"/>). Socket.IO calls this when a namespace CONNECT succeeds.
     /// Calling it again does nothing. (Implemented as a no-op by default for connections outside Engine.IO.)

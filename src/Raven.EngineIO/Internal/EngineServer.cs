@@ -127,7 +127,16 @@ internal sealed class EngineServer : IDisposable
         var sid = query["sid"];
         if (StringValues.IsNullOrEmpty(sid))
         {
-            await HandshakeAsync(context, transport);
+            var opened = await HandshakeAsync(context, transport);
+            if (opened is { } webSocket)
+            {
+                var run = WebSocketTransport.RunAsync(webSocket.Session, webSocket.Socket, webSocket.OpenPacket);
+                // Cleared so this frame does not keep the open packet's buffer for the connection's lifetime.
+                opened = null;
+                webSocket = default;
+                await run;
+            }
+
             return;
         }
 
@@ -154,7 +163,11 @@ internal sealed class EngineServer : IDisposable
             }
 
             var socket = await WebSocketTransport.AcceptAsync(context);
-            await WebSocketUpgrade.RunAsync(session, socket);
+            if (await WebSocketUpgrade.RunAsync(session, socket))
+            {
+                await WebSocketTransport.RunAsync(session, socket, openPacket: default);
+            }
+
             return;
         }
 
@@ -178,18 +191,22 @@ internal sealed class EngineServer : IDisposable
         }
     }
 
-    private async Task HandshakeAsync(HttpContext context, EngineTransports transport)
+    /// <summary>
+    /// Opens a session. A polling handshake is answered here; a WebSocket one is accepted and returned, so the caller
+    /// runs the transport and this method's frame is not kept for the connection's lifetime.
+    /// </summary>
+    private async Task<OpenedWebSocket?> HandshakeAsync(HttpContext context, EngineTransports transport)
     {
         if (!HttpMethods.IsGet(context.Request.Method))
         {
             await RejectAsync(context, EngineError.BadHandshakeMethod);
-            return;
+            return null;
         }
 
         if (_stopping)
         {
             await RejectAsync(context, EngineError.BadRequest, "Server shutting down", StatusCodes.Status503ServiceUnavailable);
-            return;
+            return null;
         }
 
         if (Options.AllowRequest is { } allowRequest)
@@ -198,7 +215,7 @@ internal sealed class EngineServer : IDisposable
             if (!verdict.IsAllowed)
             {
                 await RejectAsync(context, EngineError.Forbidden, verdict.Message ?? "Forbidden", StatusCodes.Status403Forbidden);
-                return;
+                return null;
             }
         }
 
@@ -206,7 +223,7 @@ internal sealed class EngineServer : IDisposable
         if (refusal != Refusal.None)
         {
             await RefuseAsync(context, refusal);
-            return;
+            return null;
         }
 
         var isWebSocket = transport == EngineTransports.WebSocket;
@@ -237,20 +254,20 @@ internal sealed class EngineServer : IDisposable
                 throw;
             }
 
-            await WebSocketTransport.RunHandshakeAsync(session, socket, open.WrittenMemory);
-            return;
+            return new OpenedWebSocket(session, socket, open.WrittenMemory);
         }
 
         if (!await session.ConnectAsync())
         {
             context.Response.StatusCode = StatusCodes.Status500InternalServerError;
-            return;
+            return null;
         }
 
         var response = context.Response;
         response.ContentType = "text/plain; charset=UTF-8";
         response.ContentLength = open.WrittenCount;
         await response.BodyWriter.WriteAsync(open.WrittenMemory, context.RequestAborted);
+        return null;
     }
 
     private Task RefuseAsync(HttpContext context, Refusal refusal)
@@ -343,4 +360,7 @@ internal sealed class EngineServer : IDisposable
     }
 
     private static long ToTicks(TimeSpan span) => (long)(span.TotalSeconds * Stopwatch.Frequency);
+
+    /// <summary>A session opened directly over WebSocket, with the open packet its transport sends first.</summary>
+    private readonly record struct OpenedWebSocket(EngineSession Session, System.Net.WebSockets.WebSocket Socket, ReadOnlyMemory<byte> OpenPacket);
 }

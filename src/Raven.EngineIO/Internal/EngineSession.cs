@@ -99,6 +99,8 @@ internal sealed class EngineSession : IEngineConnection
         }
     }
 
+    public object? HandlerState { get; set; }
+
     public IDictionary<object, object?> Items
         => _items ?? Interlocked.CompareExchange(ref _items, new ConcurrentDictionary<object, object?>(1, 1), null) ?? _items;
 

@@ -6,7 +6,6 @@ namespace Raven.SocketIO.Internal;
 /// <summary>The seam: Engine.IO calls this for every session of the Socket.IO endpoint.</summary>
 internal sealed class SocketIOEngineHandler : IEngineIOHandler
 {
-    private static readonly object ClientKey = new();
     private readonly SocketIOServer _server;
 
     public SocketIOEngineHandler(SocketIOServer server)
@@ -16,7 +15,7 @@ internal sealed class SocketIOEngineHandler : IEngineIOHandler
 
     public ValueTask OnConnectedAsync(IEngineConnection connection)
     {
-        connection.Items[ClientKey] = new SocketClient(_server, connection);
+        connection.HandlerState = new SocketClient(_server, connection);
         return default;
     }
 
@@ -30,10 +29,9 @@ internal sealed class SocketIOEngineHandler : IEngineIOHandler
     public ValueTask OnClosedAsync(IEngineConnection connection, string reason)
     {
         GetClient(connection)?.OnClosed(reason);
-        connection.Items.Remove(ClientKey);
+        connection.HandlerState = null;
         return default;
     }
 
-    private static SocketClient? GetClient(IEngineConnection connection)
-        => connection.Items.TryGetValue(ClientKey, out var client) ? (SocketClient?)client : null;
+    private static SocketClient? GetClient(IEngineConnection connection) => connection.HandlerState as SocketClient;
 }

@@ -45,6 +45,8 @@ public sealed class InMemoryConnection : IEngineConnection
 
     public IDictionary<object, object?> Items { get; } = new Dictionary<object, object?>();
 
+    public object? HandlerState { get; set; }
+
     public int Capacity { get; set; }
 
     /// <summary>Every unit ever queued (what TrySend accepted), with its volatile flag.</summary>

@@ -14,32 +14,35 @@ internal static class WebSocketTransport
     public static Task<WebSocket> AcceptAsync(HttpContext context)
         => context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { KeepAliveInterval = TimeSpan.Zero });
 
-    /// <summary>A session opened directly over WebSocket: open packet first, then the read/write loops.</summary>
-    public static async Task RunHandshakeAsync(EngineSession session, WebSocket socket, ReadOnlyMemory<byte> openPacket)
+    /// <summary>
+    /// Reads packets on this request's flow while one writer loop drains the outbox. A session opened directly over
+    /// WebSocket passes its <paramref name="openPacket"/>, sent first (then the session connects); an upgraded one
+    /// passes none. One method for both, so a connection keeps one frame of this transport, not two.
+    /// </summary>
+    public static async Task RunAsync(EngineSession session, WebSocket socket, ReadOnlyMemory<byte> openPacket)
     {
-        try
+        if (!openPacket.IsEmpty)
         {
-            await socket.SendAsync(openPacket, WebSocketMessageType.Text, true, CancellationToken.None);
-        }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
-        {
-            session.Close(EngineCloseReasons.TransportClose, CloseKind.Abrupt);
-            socket.Abort();
-            return;
+            try
+            {
+                await socket.SendAsync(openPacket, WebSocketMessageType.Text, true, CancellationToken.None);
+            }
+            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
+            {
+                session.Close(EngineCloseReasons.TransportClose, CloseKind.Abrupt);
+                socket.Abort();
+                return;
+            }
+
+            // Not kept in this frame for the connection's lifetime.
+            openPacket = default;
+            if (!await session.ConnectAsync())
+            {
+                await WebSocketFrames.CloseQuietlyAsync(socket, WebSocketCloseStatus.InternalServerError);
+                return;
+            }
         }
 
-        if (!await session.ConnectAsync())
-        {
-            await WebSocketFrames.CloseQuietlyAsync(socket, WebSocketCloseStatus.InternalServerError);
-            return;
-        }
-
-        await RunAsync(session, socket);
-    }
-
-    /// <summary>Reads packets on this request's flow while one writer loop drains the outbox.</summary>
-    public static async Task RunAsync(EngineSession session, WebSocket socket)
-    {
         using var abort = new CancellationTokenSource();
         // Sends and receives take no token: with a cancellable one ManagedWebSocket registers a callback per call and
         // sends through its async fallback (a state machine per frame). The deadline aborts the socket instead,

@@ -4,20 +4,21 @@ namespace Raven.EngineIO.Internal;
 
 /// <summary>
 /// Moves a polling session onto a WebSocket: answer <c>2probe</c> with <c>3probe</c> (releasing a held GET with a
-/// noop), switch on <c>5</c>, then run the WebSocket transport. A session that is already upgrading or upgraded
-/// gets the socket accepted and closed at once.
+/// noop), switch on <c>5</c>. A session that is already upgrading or upgraded
+/// gets the socket accepted and closed at once. The caller runs the transport, so this frame ends with the switch.
 /// </summary>
 internal static class WebSocketUpgrade
 {
     private static readonly byte[] ProbeReply = "3probe"u8.ToArray();
 
-    public static async Task RunAsync(EngineSession session, WebSocket socket)
+    /// <returns>True when the session switched to this socket: the caller then runs the WebSocket transport.</returns>
+    public static async Task<bool> RunAsync(EngineSession session, WebSocket socket)
     {
         if (!session.TryBeginUpgrade(socket))
         {
             // Accepted, then closed: refusing with an HTTP status would surface as an unhandled error in some clients.
             await WebSocketFrames.CloseQuietlyAsync(socket, WebSocketCloseStatus.PolicyViolation);
-            return;
+            return false;
         }
 
         var server = session.Server;
@@ -75,10 +76,10 @@ internal static class WebSocketUpgrade
             session.AbandonUpgrade(socket);
             EngineIOLog.UpgradeAbandoned(server.Logger, session.Id, failure);
             await WebSocketFrames.CloseQuietlyAsync(socket, WebSocketCloseStatus.NormalClosure);
-            return;
+            return false;
         }
 
         EngineIOLog.UpgradeCompleted(server.Logger, session.Id);
-        await WebSocketTransport.RunAsync(session, socket);
+        return true;
     }
 }
