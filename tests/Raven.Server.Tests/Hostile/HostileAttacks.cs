@@ -119,7 +119,9 @@ internal sealed class HostileAttacks(string baseUrl, HttpClient http, string tok
                 break;
         }
 
-        var last = await polling.PollAsync(sid, TimeSpan.FromSeconds(1));
+        // A closed session answers at once (400) and an open one holds the GET for the whole ping interval (25 s), so
+        // a long wait tells them apart without depending on how busy the machine is (1 s was seen to run out under load).
+        var last = await polling.PollAsync(sid, mustClose ? TimeSpan.FromSeconds(10) : TimeSpan.FromSeconds(1));
         if (last is { } lastPoll)
         {
             CheckStatus($"{name} GET", lastPoll.Status);
