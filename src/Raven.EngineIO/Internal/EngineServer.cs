@@ -127,14 +127,9 @@ internal sealed class EngineServer : IDisposable
         var sid = query["sid"];
         if (StringValues.IsNullOrEmpty(sid))
         {
-            var opened = await HandshakeAsync(context, transport);
-            if (opened is { } webSocket)
+            if (await HandshakeAsync(context, transport) is ({ } opened, { } socket))
             {
-                var run = WebSocketTransport.RunAsync(webSocket.Session, webSocket.Socket, webSocket.OpenPacket);
-                // Cleared so this frame does not keep the open packet's buffer for the connection's lifetime.
-                opened = null;
-                webSocket = default;
-                await run;
+                await WebSocketTransport.RunAsync(opened, socket);
             }
 
             return;
@@ -165,7 +160,7 @@ internal sealed class EngineServer : IDisposable
             var socket = await WebSocketTransport.AcceptAsync(context);
             if (await WebSocketUpgrade.RunAsync(session, socket))
             {
-                await WebSocketTransport.RunAsync(session, socket, openPacket: default);
+                await WebSocketTransport.RunAsync(session, socket);
             }
 
             return;
@@ -192,10 +187,11 @@ internal sealed class EngineServer : IDisposable
     }
 
     /// <summary>
-    /// Opens a session. A polling handshake is answered here; a WebSocket one is accepted and returned, so the caller
-    /// runs the transport and this method's frame is not kept for the connection's lifetime.
+    /// Opens a session. A polling handshake is answered here. A WebSocket one is accepted, sent its open packet and
+    /// connected, then returned: the caller runs the transport, so neither this frame nor the open packet's buffer is
+    /// kept for the connection's lifetime.
     /// </summary>
-    private async Task<OpenedWebSocket?> HandshakeAsync(HttpContext context, EngineTransports transport)
+    private async Task<(EngineSession Session, System.Net.WebSockets.WebSocket Socket)?> HandshakeAsync(HttpContext context, EngineTransports transport)
     {
         if (!HttpMethods.IsGet(context.Request.Method))
         {
@@ -254,7 +250,7 @@ internal sealed class EngineServer : IDisposable
                 throw;
             }
 
-            return new OpenedWebSocket(session, socket, open.WrittenMemory);
+            return await WebSocketTransport.OpenAsync(session, socket, open.WrittenMemory) ? (session, socket) : null;
         }
 
         if (!await session.ConnectAsync())
@@ -360,7 +356,4 @@ internal sealed class EngineServer : IDisposable
     }
 
     private static long ToTicks(TimeSpan span) => (long)(span.TotalSeconds * Stopwatch.Frequency);
-
-    /// <summary>A session opened directly over WebSocket, with the open packet its transport sends first.</summary>
-    private readonly record struct OpenedWebSocket(EngineSession Session, System.Net.WebSockets.WebSocket Socket, ReadOnlyMemory<byte> OpenPacket);
 }

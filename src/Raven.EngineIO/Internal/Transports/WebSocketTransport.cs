@@ -15,34 +15,37 @@ internal static class WebSocketTransport
         => context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { KeepAliveInterval = TimeSpan.Zero });
 
     /// <summary>
-    /// Reads packets on this request's flow while one writer loop drains the outbox. A session opened directly over
-    /// WebSocket passes its <paramref name="openPacket"/>, sent first (then the session connects); an upgraded one
-    /// passes none. One method for both, so a connection keeps one frame of this transport, not two.
+    /// A session opened directly over WebSocket: sends the open packet, then connects the session. False when the
+    /// socket or the handler failed (the session and socket are closed); true means the caller runs <see cref="RunAsync"/>.
     /// </summary>
-    public static async Task RunAsync(EngineSession session, WebSocket socket, ReadOnlyMemory<byte> openPacket)
+    public static async Task<bool> OpenAsync(EngineSession session, WebSocket socket, ReadOnlyMemory<byte> openPacket)
     {
-        if (!openPacket.IsEmpty)
+        try
         {
-            try
-            {
-                await socket.SendAsync(openPacket, WebSocketMessageType.Text, true, CancellationToken.None);
-            }
-            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
-            {
-                session.Close(EngineCloseReasons.TransportClose, CloseKind.Abrupt);
-                socket.Abort();
-                return;
-            }
-
-            // Not kept in this frame for the connection's lifetime.
-            openPacket = default;
-            if (!await session.ConnectAsync())
-            {
-                await WebSocketFrames.CloseQuietlyAsync(socket, WebSocketCloseStatus.InternalServerError);
-                return;
-            }
+            await socket.SendAsync(openPacket, WebSocketMessageType.Text, true, CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
+        {
+            session.Close(EngineCloseReasons.TransportClose, CloseKind.Abrupt);
+            socket.Abort();
+            return false;
         }
 
+        if (!await session.ConnectAsync())
+        {
+            await WebSocketFrames.CloseQuietlyAsync(socket, WebSocketCloseStatus.InternalServerError);
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Reads packets on this request's flow while one writer loop drains the outbox. The handshake or the upgrade has
+    /// finished by now (<see cref="OpenAsync"/>, <see cref="WebSocketUpgrade"/>), so a connection keeps one frame here.
+    /// </summary>
+    public static async Task RunAsync(EngineSession session, WebSocket socket)
+    {
         using var abort = new CancellationTokenSource();
         // Sends and receives take no token: with a cancellable one ManagedWebSocket registers a callback per call and
         // sends through its async fallback (a state machine per frame). The deadline aborts the socket instead,
