@@ -105,7 +105,29 @@ public sealed class EngineHandshake
     /// case-insensitively.
     /// </summary>
     public required IReadOnlyDictionary<string, string> Headers { get; init; }
-    public required IReadOnlyDictionary<string, string> Query { get; init; }
+
+    /// <summary>
+    /// The query parameters of the opening request, parsed from <see cref="Url"/> on first use (a connection whose
+    /// application never asks keeps no dictionary), unless given.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Query
+    {
+        get
+        {
+            if (_query is null)
+            {
+                var mark = Url.IndexOf('?');
+                Interlocked.CompareExchange(ref _query, Internal.EngineQuery.Parse(mark < 0 ? null : Url[mark..]), null);
+            }
+
+            return _query;
+        }
+
+        init => _query = value;
+    }
+
+    private IReadOnlyDictionary<string, string>? _query;
+
     public required string? RemoteAddress { get; init; }
     public required string Url { get; init; }
     public required bool Secure { get; init; }

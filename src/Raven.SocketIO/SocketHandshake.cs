@@ -9,8 +9,23 @@ public sealed class SocketHandshake
     /// <summary>Request headers (case-insensitive keys), including <c>cookie</c>.</summary>
     public required IReadOnlyDictionary<string, string> Headers { get; init; }
 
-    /// <summary>Query string parameters of the opening request.</summary>
-    public required IReadOnlyDictionary<string, string> Query { get; init; }
+    /// <summary>Query string parameters of the opening request (parsed when first read, unless given).</summary>
+    public IReadOnlyDictionary<string, string> Query
+    {
+        get => _query ?? _engine?.Query ?? EmptyQuery;
+        init => _query = value;
+    }
+
+    /// <summary>The Engine.IO snapshot whose query this handshake reports, when <see cref="Query"/> was not given.</summary>
+    internal Raven.EngineIO.EngineHandshake? Engine
+    {
+        init => _engine = value;
+    }
+
+    private static readonly IReadOnlyDictionary<string, string> EmptyQuery = new Dictionary<string, string>();
+
+    private readonly IReadOnlyDictionary<string, string>? _query;
+    private readonly Raven.EngineIO.EngineHandshake? _engine;
 
     /// <summary>The CONNECT payload (<c>auth</c> option of the client); an empty object when there was none.</summary>
     public required JsonElement Auth { get; init; }

@@ -196,6 +196,41 @@ public class NamespaceTests
     }
 
     [Fact]
+    public async Task ThreeNamespacesOnOneConnectionJoinLeaveRejoinAndCloseTogether()
+    {
+        var io = new TestIO();
+        foreach (var name in new[] { "/", "/a", "/b" })
+        {
+            io.Server.Of(name).OnConnection(s => s.On("ping", _ => s.Emit("pong", s.Namespace.Name)));
+        }
+
+        var (connection, _) = await io.ConnectAsync();
+        foreach (var name in new[] { "/a", "/b" })
+        {
+            await connection.SendAsync($"0{name},");
+            Assert.StartsWith($"0{name},{{\"sid\":", await connection.ReceiveAsync());
+        }
+
+        // The first namespace leaves; the others keep working; it comes back.
+        await connection.SendAsync("1");
+        await connection.SendAsync("2/b,[\"ping\"]");
+        Assert.Equal("2/b,[\"pong\",\"/b\"]", await connection.ReceiveAsync());
+        await connection.SendAsync("2[\"ping\"]");
+        Assert.True(await connection.NothingWithinAsync(50));
+        await connection.SendAsync("0");
+        Assert.StartsWith("0{\"sid\":", await connection.ReceiveAsync());
+        await connection.SendAsync("2[\"ping\"]");
+        Assert.Equal("2[\"pong\",\"/\"]", await connection.ReceiveAsync());
+        await connection.SendAsync("2/a,[\"ping\"]");
+        Assert.Equal("2/a,[\"pong\",\"/a\"]", await connection.ReceiveAsync());
+        Assert.Single(io.Server.Of("/a").Sockets);
+
+        // Closing the connection disconnects the socket of every namespace.
+        await connection.CloseAsync(Raven.EngineIO.EngineCloseReasons.TransportClose);
+        await TestIO.WaitUntilAsync(() => io.Server.Sockets.Sockets.Count == 0 && io.Server.Of("/a").Sockets.Count == 0 && io.Server.Of("/b").Sockets.Count == 0);
+    }
+
+    [Fact]
     public async Task EventsForANamespaceNotJoinedAreIgnored()
     {
         var io = new TestIO();

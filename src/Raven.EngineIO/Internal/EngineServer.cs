@@ -103,15 +103,15 @@ internal sealed class EngineServer : IDisposable
             return;
         }
 
-        var query = request.Query;
-        var transport = ParseTransport(query["transport"]);
+        var query = request.QueryString.Value;
+        var transport = ParseTransport(EngineQuery.Find(query, "transport"));
         if (transport == EngineTransports.None || (Options.Transports & transport) == 0)
         {
             await RejectAsync(context, EngineError.TransportUnknown);
             return;
         }
 
-        if (query["EIO"] != "4")
+        if (EngineQuery.Find(query, "EIO") != "4")
         {
             await RejectAsync(context, EngineError.UnsupportedProtocolVersion);
             return;
@@ -124,8 +124,8 @@ internal sealed class EngineServer : IDisposable
             return;
         }
 
-        var sid = query["sid"];
-        if (StringValues.IsNullOrEmpty(sid))
+        var sid = EngineQuery.Find(query, "sid");
+        if (string.IsNullOrEmpty(sid))
         {
             if (await HandshakeAsync(context, transport) is ({ } opened, { } socket))
             {
@@ -135,7 +135,7 @@ internal sealed class EngineServer : IDisposable
             return;
         }
 
-        if (!_sessions.TryGetValue(sid.ToString(), out var session))
+        if (!_sessions.TryGetValue(sid, out var session))
         {
             await RejectAsync(context, EngineError.UnknownSid);
             return;
@@ -280,7 +280,7 @@ internal sealed class EngineServer : IDisposable
         return RejectAsync(context, EngineError.BadRequest, message, status);
     }
 
-    private static EngineTransports ParseTransport(StringValues value) => value.ToString() switch
+    private static EngineTransports ParseTransport(string? value) => value switch
     {
         TransportNames.Polling => EngineTransports.Polling,
         TransportNames.WebSocket => EngineTransports.WebSocket,
@@ -309,16 +309,9 @@ internal sealed class EngineServer : IDisposable
             }
         }
 
-        var query = new Dictionary<string, string>(request.Query.Count, StringComparer.Ordinal);
-        foreach (var item in request.Query)
-        {
-            query[item.Key] = item.Value.ToString();
-        }
-
         return new EngineHandshake
         {
             Headers = headers,
-            Query = query,
             RemoteAddress = context.Connection.RemoteIpAddress?.ToString(),
             Url = string.Concat(request.PathBase.ToUriComponent(), request.Path.ToUriComponent(), request.QueryString.ToUriComponent()),
             Secure = request.IsHttps,

@@ -42,6 +42,9 @@ internal enum PacketOutcome
 /// </summary>
 internal sealed class EngineSession : IEngineConnection
 {
+    /// <summary>How long a closed session's WebSocket may take to finish the close handshake before it is aborted.</summary>
+    private static readonly TimeSpan TransportAbortDelay = TimeSpan.FromSeconds(3);
+
     private readonly SemaphoreSlim _inbound = new(1, 1);
     private readonly long _createdAt;
 
@@ -117,9 +120,9 @@ internal sealed class EngineSession : IEngineConnection
     /// <summary>Written by <see cref="HeartbeatScheduler"/> only: the tick of this session's live wheel entry.</summary>
     internal long WheelTick;
 
-    /// <summary>Set by the WebSocket transport while it runs; cancelled shortly after a close so that a peer which
-    /// never answers our close frame cannot pin a receive loop.</summary>
-    internal CancellationTokenSource? TransportAbort { get; set; }
+    /// <summary>The socket of the running WebSocket transport (<see cref="AttachTransportSocket"/>); aborted shortly
+    /// after a close so that a peer which never answers our close frame cannot pin a receive loop.</summary>
+    internal WebSocket? TransportSocket { get; private set; }
 
     /// <summary>Set by <see cref="WebSocketUpgrade"/> while a probe runs; cancelled at once by a close.</summary>
     internal CancellationTokenSource? UpgradeAbort { get; set; }
@@ -219,6 +222,7 @@ internal sealed class EngineSession : IEngineConnection
     public bool Close(string reason, CloseKind kind, WebSocketCloseStatus status = WebSocketCloseStatus.NormalClosure)
     {
         bool drain;
+        WebSocket? transportSocket;
         lock (Gate)
         {
             if (_phase == SessionPhase.Closed)
@@ -234,6 +238,7 @@ internal sealed class EngineSession : IEngineConnection
                 Gate.Clear();
             }
 
+            transportSocket = TransportSocket;
             var hadConsumer = _parked is not null;
             SignalLocked(kind == CloseKind.ClientClose ? Wake.Noop : Wake.Closed);
             ProbeSocket = null;
@@ -265,11 +270,15 @@ internal sealed class EngineSession : IEngineConnection
         try
         {
             UpgradeAbort?.Cancel();
-            TransportAbort?.CancelAfter(TimeSpan.FromSeconds(3));
         }
         catch (ObjectDisposedException)
         {
-            // The transport finished meanwhile; nothing left to abort.
+            // The upgrade finished meanwhile; nothing left to abort.
+        }
+
+        if (transportSocket is not null)
+        {
+            _ = AbortTransportLaterAsync(transportSocket);
         }
         _ = RaiseClosedAsync(reason);
         return true;
@@ -465,6 +474,52 @@ internal sealed class EngineSession : IEngineConnection
 
         // The wheel still holds this session at the old pong deadline; the next ping may be due earlier.
         Server.Heartbeats.ScheduleEarlier(this, due);
+    }
+
+    /// <summary>
+    /// The WebSocket transport starts: <paramref name="socket"/> carries the session from now on. Held in a field, not
+    /// a CancellationTokenSource with a registration per connection: the abort is scheduled only when a close happens.
+    /// </summary>
+    internal void AttachTransportSocket(WebSocket socket)
+    {
+        bool closed;
+        lock (Gate)
+        {
+            TransportSocket = socket;
+            closed = _phase == SessionPhase.Closed;
+        }
+
+        if (closed)
+        {
+            _ = AbortTransportLaterAsync(socket);
+        }
+    }
+
+    /// <summary>The transport has finished with <paramref name="socket"/>; a pending abort then leaves it alone.</summary>
+    internal void DetachTransportSocket(WebSocket socket)
+    {
+        lock (Gate)
+        {
+            if (TransportSocket == socket)
+            {
+                TransportSocket = null;
+            }
+        }
+    }
+
+    private async Task AbortTransportLaterAsync(WebSocket socket)
+    {
+        await Task.Delay(TransportAbortDelay).ConfigureAwait(false);
+        lock (Gate)
+        {
+            if (TransportSocket != socket)
+            {
+                return;
+            }
+        }
+
+        // Fails the transport's pending receive and send, which ends its loops.
+        socket.Abort();
     }
 
     // Consumers of the outbox (the transports).

@@ -20,7 +20,7 @@ internal sealed class SocketClient
 
     private readonly SocketIOServer _server;
     private readonly object _gate = new();
-    private readonly Dictionary<string, SocketIOSocket> _sockets = new(StringComparer.Ordinal);
+    private NamespaceSockets _sockets;
     private readonly Queue<InboundWork> _queue = new();
     private bool _draining;
     private TaskCompletionSource? _roomWaiter;
@@ -106,7 +106,7 @@ internal sealed class SocketClient
         SocketIOSocket[] sockets;
         lock (_gate)
         {
-            sockets = [.. _sockets.Values];
+            sockets = _sockets.ToArray();
         }
 
         foreach (var socket in sockets)
@@ -140,7 +140,7 @@ internal sealed class SocketClient
         SocketIOSocket[] sockets;
         lock (_gate)
         {
-            sockets = [.. _sockets.Values];
+            sockets = _sockets.ToArray();
         }
 
         foreach (var socket in sockets)
@@ -238,7 +238,7 @@ internal sealed class SocketClient
         {
             first = !_everConnected;
             _everConnected = true;
-            _sockets[nsp.Name] = socket;
+            _sockets.Set(nsp.Name, socket);
         }
 
         if (first)
@@ -294,7 +294,7 @@ internal sealed class SocketClient
         return new SocketHandshake
         {
             Headers = _headers ??= CaseInsensitive(engine.Headers),
-            Query = engine.Query,
+            Engine = engine,
             Auth = auth,
             Address = engine.RemoteAddress,
             Time = engine.Issued,

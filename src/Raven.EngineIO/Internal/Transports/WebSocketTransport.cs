@@ -46,16 +46,10 @@ internal static class WebSocketTransport
     /// </summary>
     public static async Task RunAsync(EngineSession session, WebSocket socket)
     {
-        using var abort = new CancellationTokenSource();
         // Sends and receives take no token: with a cancellable one ManagedWebSocket registers a callback per call and
-        // sends through its async fallback (a state machine per frame). The deadline aborts the socket instead,
-        // which fails the pending calls the same way.
-        using var abortSocket = abort.Token.UnsafeRegister(static state => ((WebSocket)state!).Abort(), socket);
-        session.TransportAbort = abort;
-        if (!session.IsConnected)
-        {
-            abort.CancelAfter(TimeSpan.FromSeconds(3));
-        }
+        // sends through its async fallback (a state machine per frame). A close's deadline aborts the socket instead
+        // (EngineSession.AttachTransportSocket), which fails the pending calls the same way.
+        session.AttachTransportSocket(socket);
 
         var writer = WriteLoopAsync(session, socket);
         var limit = session.Server.Options.MaxHttpBufferSize;
@@ -101,7 +95,7 @@ internal static class WebSocketTransport
             await WebSocketFrames.CloseQuietlyAsync(socket, session.CloseStatus);
         }
 
-        session.TransportAbort = null;
+        session.DetachTransportSocket(socket);
     }
 
     /// <summary>The only code that sends on an established session socket; one frame per packet.</summary>
