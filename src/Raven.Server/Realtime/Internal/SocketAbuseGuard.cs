@@ -84,15 +84,16 @@ internal sealed class SocketAbuseGuard(IOptions<RavenServerOptions> options, Tim
 }
 
 /// <summary>A token bucket: <c>burst</c> tokens, refilled at <c>perSecond</c>; thread-safe.</summary>
+/// <remarks>Locks on itself (internal and sealed, so nothing else can): every socket has one, and a separate lock
+/// object would add 40 bytes per connection.</remarks>
 internal sealed class TokenBucket(double perSecond, int burst, TimeProvider time)
 {
-    private readonly Lock _gate = new();
     private double _tokens = burst;
     private long _last = time.GetTimestamp();
 
     public bool TryTake()
     {
-        lock (_gate)
+        lock (this)
         {
             var now = time.GetTimestamp();
             _tokens = Math.Min(burst, _tokens + (time.GetElapsedTime(_last, now).TotalSeconds * perSecond));
