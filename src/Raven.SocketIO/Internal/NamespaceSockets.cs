@@ -16,9 +16,9 @@ internal struct NamespaceSockets
 
     public readonly bool TryGetValue(string name, out SocketIOSocket socket)
     {
-        if (_first is not null && string.Equals(_firstName, name, StringComparison.Ordinal))
+        if (IsFirst(name))
         {
-            socket = _first;
+            socket = _first!;
             return true;
         }
 
@@ -35,30 +35,34 @@ internal struct NamespaceSockets
     /// <summary>Adds or replaces the socket of <paramref name="name"/>.</summary>
     public void Set(string name, SocketIOSocket socket)
     {
-        if (_first is null || string.Equals(_firstName, name, StringComparison.Ordinal))
+        if (IsFirst(name))
         {
-            if (_first is null && _others is not null && _others.ContainsKey(name))
-            {
-                _others[name] = socket;
-                return;
-            }
-
-            (_firstName, _first) = (name, socket);
-            return;
+            _first = socket;
         }
-
-        (_others ??= new Dictionary<string, SocketIOSocket>(StringComparer.Ordinal))[name] = socket;
+        else if (_others is not null && _others.ContainsKey(name))
+        {
+            _others[name] = socket;
+        }
+        else if (_first is null)
+        {
+            (_firstName, _first) = (name, socket);
+        }
+        else
+        {
+            (_others ??= new Dictionary<string, SocketIOSocket>(StringComparer.Ordinal))[name] = socket;
+        }
     }
 
     public void Remove(string name)
     {
-        if (_first is not null && string.Equals(_firstName, name, StringComparison.Ordinal))
+        if (IsFirst(name))
         {
             (_firstName, _first) = (null, null);
-            return;
         }
-
-        _others?.Remove(name);
+        else
+        {
+            _others?.Remove(name);
+        }
     }
 
     public readonly SocketIOSocket[] ToArray()
@@ -70,4 +74,6 @@ internal struct NamespaceSockets
 
         return _first is null ? [.. _others.Values] : [_first, .. _others.Values];
     }
+
+    private readonly bool IsFirst(string name) => _first is not null && string.Equals(_firstName, name, StringComparison.Ordinal);
 }
