@@ -90,7 +90,16 @@ internal sealed class SessionAdmission : IDisposable
             }
         }
 
-        Interlocked.Increment(ref _pending);
+        // The check above only saves work when the cap is plainly reached; the slot itself is taken here, atomically
+        // (like the per-address count), so concurrent handshakes that all saw one free slot cannot all take it.
+        if (Interlocked.Increment(ref _pending) > _limits.MaxPendingSessions && _limits.MaxPendingSessions > 0)
+        {
+            Interlocked.Decrement(ref _pending);
+            Release(addressKey);
+            addressKey = null;
+            return Refusal.TooManyPending;
+        }
+
         return Refusal.None;
     }
 
